@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from releasewise.provenance import Payload, WatermarkKey
+
+
+@pytest.fixture(scope="session")
+def key() -> WatermarkKey:
+    return WatermarkKey(bytes(range(32)), key_id="test-key")
+
+
+@pytest.fixture(scope="session")
+def other_key() -> WatermarkKey:
+    return WatermarkKey(bytes(range(100, 132)), key_id="other-key")
+
+
+@pytest.fixture(scope="session")
+def payload() -> Payload:
+    return Payload(release_id=123456, grant_id=789)
+
+
+@pytest.fixture(scope="session")
+def photo() -> np.ndarray:
+    from skimage import data
+
+    return data.astronaut()
+
+
+def require_tool(name: str) -> str:
+    """Path of an external tool, or skip (fail under RELEASEWISE_REQUIRE_ALL=1) when it is missing."""
+    path = shutil.which(name)
+    if path:
+        return path
+    message = f"{name} is not installed (apt-get install -y {name})"
+    if os.environ.get("RELEASEWISE_REQUIRE_ALL") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
