@@ -1,0 +1,74 @@
+"""Builds the ASGI application from settings.
+
+Engines, mailers and background tasks are created in the lifespan, never at
+import time, so several apps (tests, workers) can live in one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from releasewise import __version__
+from releasewise.api.routes import router as api_router
+from releasewise.bootstrap import build_runtime
+from releasewise.config import Settings
+from releasewise.services import outbox
+from releasewise.services.runtime import Runtime
+from releasewise.web import errors as web_errors
+from releasewise.web.routes import router as web_router
+from releasewise.web.security import SecurityHeadersMiddleware
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+async def _deliver_outbox_forever(rt: Runtime) -> None:
+    """Retry mail that could not be sent at once (the request path tries first)."""
+    while True:
+        await asyncio.sleep(rt.settings.outbox_interval_seconds)
+        try:
+            await asyncio.to_thread(outbox.deliver_pending, rt)
+        except Exception:  # noqa: BLE001 - keep the loop alive; the error is logged
+            log.exception("Outbox delivery failed; will retry")
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """The ASGI app. Pass ``runtime`` to reuse one built elsewhere (tests)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = runtime or build_runtime(settings or Settings())
+        app.state.runtime = rt
+        app.state.secret_key = rt.settings.effective_secret_key()
+        task = asyncio.create_task(_deliver_outbox_forever(rt))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            if runtime is None:
+                rt.db.dispose()
+
+    app = FastAPI(
+        title="releasewise",
+        version=__version__,
+        description="Responsible release of generative ML research. Authenticate with a personal API token.",
+        lifespan=lifespan,
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    web_errors.install(app)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.include_router(api_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

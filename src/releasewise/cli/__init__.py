@@ -1,0 +1,1 @@
+"""The `releasewise` command line (Typer + Rich)."""

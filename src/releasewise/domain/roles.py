@@ -1,0 +1,110 @@
+"""Roles, actions and the permission table.
+
+Permissions are data (a table of actions × roles) rather than ``if`` chains
+scattered through services, so that they can be listed, documented, tested
+exhaustively and explained ("why may I not do this?").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Role(str, Enum):
+    """A member's role in one organisation."""
+
+    owner = "owner"
+    release_lead = "release_lead"
+    researcher = "researcher"
+    reviewer = "reviewer"
+    viewer = "viewer"
+
+
+class Scope(str, Enum):
+    """What an API token may be used for. Sessions carry every scope."""
+
+    read = "read"
+    write = "write"
+
+
+class Action(str, Enum):
+    """Everything a member can do inside an organisation."""
+
+    org_view = "org.view"
+    org_update = "org.update"
+    member_view = "member.view"
+    member_invite = "member.invite"
+    member_change_role = "member.change_role"
+    member_remove = "member.remove"
+    project_view = "project.view"
+    project_create = "project.create"
+    project_update = "project.update"
+    asset_view = "asset.view"
+    asset_create = "asset.create"
+    audit_view = "audit.view"
+    audit_verify = "audit.verify"
+
+
+_ALL = frozenset(Role)
+_LEADS = frozenset({Role.owner, Role.release_lead})
+
+ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.org_view: _ALL,
+    Action.org_update: frozenset({Role.owner}),
+    Action.member_view: _ALL,
+    Action.member_invite: frozenset({Role.owner}),
+    Action.member_change_role: frozenset({Role.owner}),
+    Action.member_remove: frozenset({Role.owner}),
+    Action.project_view: _ALL,
+    Action.project_create: _LEADS,
+    Action.project_update: _LEADS,
+    Action.asset_view: _ALL,
+    Action.asset_create: _LEADS | {Role.researcher},
+    Action.audit_view: _LEADS,
+    Action.audit_verify: _LEADS,
+}
+
+# Actions that only read; a token needs the ``write`` scope for all others.
+READ_ONLY_ACTIONS = frozenset(
+    {
+        Action.org_view,
+        Action.member_view,
+        Action.project_view,
+        Action.asset_view,
+        Action.audit_view,
+        Action.audit_verify,
+    }
+)
+
+
+def required_scope(action: Action) -> Scope:
+    return Scope.read if action in READ_ONLY_ACTIONS else Scope.write
+
+
+@dataclass(frozen=True)
+class PermissionCheck:
+    """The outcome of a permission check, with the reason in plain words."""
+
+    allowed: bool
+    reason: str
+
+
+def explain(role: Role, action: Action, scopes: frozenset[Scope]) -> PermissionCheck:
+    """Say whether ``role`` holding ``scopes`` may perform ``action``, and why."""
+    allowed_roles = ROLE_PERMISSIONS[action]
+    if role not in allowed_roles:
+        names = ", ".join(sorted(r.value for r in allowed_roles))
+        return PermissionCheck(
+            False,
+            f"Your role '{role.value}' does not allow '{action.value}'; it needs one of: {names}. "
+            "Ask an organisation owner to change your role.",
+        )
+    scope = required_scope(action)
+    if scope not in scopes:
+        return PermissionCheck(
+            False,
+            f"This API token lacks the '{scope.value}' scope needed for '{action.value}'. "
+            "Create a token with that scope.",
+        )
+    return PermissionCheck(True, f"Role '{role.value}' allows '{action.value}'.")

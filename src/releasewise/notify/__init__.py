@@ -1,0 +1,1 @@
+"""Outgoing notifications (email now; webhooks later)."""

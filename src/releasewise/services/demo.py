@@ -1,0 +1,84 @@
+"""A realistic demo organisation for first-time users: a voice-cloning lab.
+
+Seeded through the same services users call, so the demo's audit log is a
+real one and the demo exercises the code it shows off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from releasewise.services import accounts, orgs, projects
+from releasewise.services.runtime import Runtime
+from releasewise.store.models import Organization
+
+DEMO_ORG_SLUG = "resonance-lab"
+DEMO_PASSWORD = "releasewise-demo"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: str
+    who: str
+
+
+DEMO_PEOPLE = [
+    DemoLogin("maya", "owner", "Maya Okafor, lab director"),
+    DemoLogin("jonas", "release_lead", "Jonas Lindqvist, release and safety lead"),
+    DemoLogin("priya", "researcher", "Priya Raman, speech synthesis researcher"),
+    DemoLogin("sam", "reviewer", "Sam Whitfield, external fraud and security reviewer"),
+    DemoLogin("lee", "viewer", "Lee Chen, communications"),
+]
+
+ECHO_ASSETS = [
+    ("Launch blog post", "announcement", "Announcement with audio samples and a description of safeguards."),
+    ("Echo-2 paper", "paper", "Zero-shot voice cloning from 3 seconds of reference audio; speaker-encoder details withheld."),
+    ("Training recipe", "method_details", "Data pipeline, speaker-encoder training schedule and augmentation tricks."),
+    ("Inference code", "code", "PyTorch inference code and the streaming vocoder."),
+    ("Echo-2 small (120M)", "weights", "Smaller variant: noticeably synthetic prosody, English only."),
+    ("Echo-2 large (1.1B)", "weights", "Full model: near-human similarity on unseen speakers, 14 languages."),
+    ("Sample outputs", "outputs", "2,000 generated clips with speaker consent records, for detector builders."),
+    ("Hosted demo", "demo", "Web demo restricted to a fixed set of consenting voices."),
+    ("Echo-2 API", "api", "Structured access with consent verification and usage logs."),
+    ("Echo-2 detector", "detector", "Classifier for Echo-2 outputs, robust to telephone-band compression."),
+]
+
+
+def seed_demo(rt: Runtime) -> list[DemoLogin]:
+    """Create the demo organisation unless it exists; return its logins."""
+    with rt.read() as session:
+        if session.scalar(select(Organization.id).where(Organization.slug == DEMO_ORG_SLUG)) is not None:
+            return DEMO_PEOPLE
+    actors = {}
+    for person in DEMO_PEOPLE:
+        accounts.sign_up(rt, username=person.username, email=f"{person.username}@resonance-lab.example",
+                         password=DEMO_PASSWORD, display_name=person.who.split(",")[0])
+        actors[person.username] = accounts.authenticate_password(
+            rt, login=person.username, password=DEMO_PASSWORD, ip="127.0.0.1"
+        )
+    owner = actors["maya"]
+    orgs.create_org(rt, owner, name="Resonance Voice Lab", slug=DEMO_ORG_SLUG,
+                    description="An academic speech-synthesis lab building zero-shot voice cloning models.")
+    for person in DEMO_PEOPLE[1:]:
+        _, link = orgs.invite_member(rt, owner, DEMO_ORG_SLUG, email=f"{person.username}@resonance-lab.example",
+                                     role=person.role)
+        orgs.accept_invitation(rt, actors[person.username], link.rsplit("/", 1)[-1])
+    lead = actors["jonas"]
+    projects.create_project(
+        rt, lead, DEMO_ORG_SLUG, name="Echo-2 voice cloning", slug="echo-2", modality="audio",
+        description="Zero-shot multilingual voice cloning. High fraud and impersonation risk; "
+        "strong benefits for accessibility (voice banking for people losing their voice).",
+    )
+    for name, kind, description in ECHO_ASSETS:
+        projects.create_asset(rt, actors["priya"] if kind in ("code", "weights", "outputs") else lead,
+                              DEMO_ORG_SLUG, "echo-2", name=name, kind=kind, description=description)
+    projects.create_project(
+        rt, lead, DEMO_ORG_SLUG, name="Prosody transfer dataset", slug="prosody-data", modality="audio",
+        description="Emotional speech corpus recorded with informed consent from 240 speakers.",
+    )
+    projects.create_asset(rt, lead, DEMO_ORG_SLUG, "prosody-data", name="Corpus v1", kind="data",
+                          description="180 hours, 48 kHz, with consent forms.")
+    return DEMO_PEOPLE
