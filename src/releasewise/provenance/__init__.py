@@ -25,9 +25,25 @@ from .errors import (
     UnsupportedFormatError,
     WatermarkKeyError,
 )
+from .audio import AudioDetection, AudioMark
 from .image import ImageDetection, ImageMark
+from .keystore import Keystore, KeyRecord, default_keystore_path
+from .media import load_audio, load_image, media_kind, save_audio, save_image
+from .text import TextDetection, TextMark
 
 __all__ = [
+    "AudioDetection",
+    "AudioMark",
+    "KeyRecord",
+    "Keystore",
+    "TextDetection",
+    "TextMark",
+    "default_keystore_path",
+    "load_audio",
+    "load_image",
+    "media_kind",
+    "save_audio",
+    "save_image",
     "ImageDetection",
     "ImageMark",
     "InvalidKeyError",

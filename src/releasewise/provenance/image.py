@@ -183,27 +183,34 @@ def _from_array(out: np.ndarray, kind: str) -> Any:
     return np.clip(out / 255.0, 0.0, 1.0).astype(np.dtype(kind[6:]))
 
 
-def _residual(y: np.ndarray) -> np.ndarray:
+def _whitening(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The image-dependent linear map of :func:`_residual`: spectral gain and per-pixel gain."""
+    spec = sfft.rfft2(y - y.mean(), workers=1)
+    power = (spec.real**2 + spec.imag**2).astype(np.float32)
+    gain = 1.0 / np.sqrt(ndimage.uniform_filter(power, 7, mode="wrap") + 1e-6)
+    h, w = y.shape
+    fy = np.abs(np.fft.fftfreq(h))[:, None]
+    fx = np.fft.rfftfreq(w)[None, :]
+    gain[(fy > 0.4) | (fx > 0.4)] = 0.0
+    gain[(fy < 0.01) & (fx < 0.01)] = 0.0
+    r = sfft.irfft2(spec * gain, s=y.shape, workers=1).astype(np.float32)
+    var = ndimage.uniform_filter(r * r, 7)
+    norm = (1.0 / np.sqrt(var + 0.01 * float(var.mean()) + 1e-12)).astype(np.float32)
+    return gain, norm
+
+
+def _residual(y: np.ndarray, whitening: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Whitened, locally normalised luminance: the host image becomes roughly unit white noise.
 
     The spectrum is divided by its local average (so the watermark, nearly
     white in its band, stands out of the 1/f host spectrum), then each pixel
     is divided by the local RMS (so flat areas, where the host is quiet, count
-    more than texture).
+    more than texture).  With ``whitening`` given, the same linear map is
+    applied to another signal (used to predict how the detector sees the mark).
     """
-    y = y - y.mean()
-    spec = sfft.rfft2(y, workers=1)
-    power = np.abs(spec) ** 2
-    smooth = ndimage.uniform_filter(power, 7, mode="wrap") + 1e-6
-    spec = spec / np.sqrt(smooth)
-    h, w = y.shape
-    fy = np.abs(np.fft.fftfreq(h))[:, None]
-    fx = np.fft.rfftfreq(w)[None, :]
-    spec[(fy > 0.4) | (fx > 0.4)] = 0.0
-    spec[(fy < 0.01) & (fx < 0.01)] = 0.0
-    r = sfft.irfft2(spec, s=y.shape, workers=1).astype(np.float32)
-    var = ndimage.uniform_filter(r * r, 7)
-    return r / np.sqrt(var + 0.01 * float(var.mean()) + 1e-12)
+    gain, norm = whitening if whitening is not None else _whitening(y)
+    spec = sfft.rfft2(y - y.mean(), workers=1)
+    return sfft.irfft2(spec * gain, s=y.shape, workers=1).astype(np.float32) * norm
 
 
 def _period_candidates(r: np.ndarray) -> list[float]:
@@ -302,9 +309,6 @@ class ImageMark:
         reps = (-(-height // period), -(-width // period))
         return np.tile(pattern, reps)[:height, :width]
 
-    def _host_chips(self, y: np.ndarray, period: int) -> np.ndarray:
-        return _fourier_resize(_fold(_residual(y), float(period)), TILE_CHIPS)
-
     def pattern(self, payload: Payload, image: Any, *, period: int | None = None) -> np.ndarray:
         """The luminance change (H×W, float) that :meth:`embed` adds to ``image``.
 
@@ -321,8 +325,10 @@ class ImageMark:
         target_rms = 255.0 / 10 ** (self.target_psnr / 20.0)
         first = self._tiled(tile, h, w, p)
         first *= target_rms / float(np.sqrt(np.mean(first**2)))
-        host = self._host_chips(y, p)
-        gain = float(np.sum((self._host_chips(y + first, p) - host) * tile) / np.sum(tile * tile))
+        whitening = _whitening(y)
+        host = _fourier_resize(_fold(_residual(y, whitening), float(p)), TILE_CHIPS)
+        response = _fourier_resize(_fold(_residual(first, whitening), float(p)), TILE_CHIPS)
+        gain = float(np.sum(response * tile) / np.sum(tile * tile))
         if gain > 0 and HOST_CANCEL > 0:
             tile = tile - HOST_CANCEL * host / gain
         wm = self._tiled(tile, h, w, p)

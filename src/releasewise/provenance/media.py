@@ -1,0 +1,210 @@
+"""Safe loading and saving of media files for marking and detection.
+
+Every failure a user can cause — a missing, empty, truncated or corrupt file,
+a file in the wrong format, an image that would decompress to too many pixels
+— becomes a :class:`~releasewise.provenance.errors.ProvenanceError` with a
+message that says what to do.  Sizes are checked *before* pixels or samples
+are decoded, so a decompression bomb never reaches memory.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import wave
+import warnings
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from .errors import (
+    InvalidMediaError,
+    MediaTooLargeError,
+    MediaTooSmallError,
+    ToolMissingError,
+    UnsupportedFormatError,
+)
+from .image import MAX_FILE_BYTES, MAX_PIXELS
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+AUDIO_SUFFIXES = {".wav", ".mp3", ".ogg", ".opus", ".flac", ".m4a", ".aac"}
+TEXT_SUFFIXES = {".txt", ".md", ".json"}
+MAX_AUDIO_SECONDS = 3 * 3600
+MAX_AUDIO_CHANNELS = 8
+FFMPEG_TIMEOUT_S = 300
+
+MediaKind = Literal["image", "audio", "text"]
+
+
+def _check_file(path: Path) -> int:
+    if not path.exists():
+        raise InvalidMediaError(f"{path}: no such file")
+    if not path.is_file():
+        raise InvalidMediaError(f"{path}: not a regular file")
+    size = path.stat().st_size
+    if size == 0:
+        raise MediaTooSmallError(f"{path}: the file is empty (0 bytes); pass the generated file itself")
+    if size > MAX_FILE_BYTES:
+        raise MediaTooLargeError(
+            f"{path}: the file is {size / 2**20:.0f} MiB, over the {MAX_FILE_BYTES // 2**20} MiB limit"
+        )
+    return size
+
+
+def media_kind(path: str | Path) -> MediaKind:
+    """Guess whether a file is an image, audio or text, from its suffix and first bytes."""
+    p = Path(path)
+    _check_file(p)
+    suffix = p.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        return "image"
+    if suffix in AUDIO_SUFFIXES:
+        return "audio"
+    if suffix in TEXT_SUFFIXES:
+        return "text"
+    head = p.open("rb").read(16)
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM")) or head[8:12] == b"WEBP":
+        return "image"
+    if head.startswith((b"RIFF", b"ID3", b"OggS", b"fLaC")) or head[:2] == b"\xff\xfb":
+        return "audio"
+    raise UnsupportedFormatError(
+        f"{path}: unrecognised file type; releasewise marks images (PNG, JPEG, WebP, ...) "
+        "and audio (WAV, MP3, Ogg/Opus, FLAC)"
+    )
+
+
+def load_image(path: str | Path) -> np.ndarray:
+    """Decode an image file to a uint8 array (H×W, H×W×3 or H×W×4), refusing bombs and corrupt files."""
+    from PIL import Image, UnidentifiedImageError
+
+    p = Path(path)
+    _check_file(p)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(p)
+            w, h = im.size
+            if w * h > MAX_PIXELS:
+                raise MediaTooLargeError(
+                    f"{path}: the image declares {w}×{h} = {w * h:,} pixels, over the {MAX_PIXELS:,} limit "
+                    "(possible decompression bomb); downscale it before marking or detecting"
+                )
+            im.load()
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        if isinstance(exc, UnidentifiedImageError):
+            raise UnsupportedFormatError(
+                f"{path}: not an image this tool can read; use PNG, JPEG, WebP, BMP, TIFF or GIF"
+            ) from None
+        raise MediaTooLargeError(f"{path}: the image is too large to decode safely ({exc})") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InvalidMediaError(
+            f"{path}: the image is truncated or corrupt ({exc}); re-export it from the original"
+        ) from None
+    if im.mode not in ("L", "RGB", "RGBA"):
+        im = im.convert("RGBA" if "A" in im.getbands() else "RGB")
+    return np.asarray(im).copy()
+
+
+def save_image(path: str | Path, pixels: np.ndarray) -> None:
+    from PIL import Image
+
+    p = Path(path)
+    fmt_kwargs = {"quality": 95} if p.suffix.lower() in (".jpg", ".jpeg") else {}
+    try:
+        Image.fromarray(pixels).save(p, **fmt_kwargs)
+    except (KeyError, ValueError) as exc:
+        raise UnsupportedFormatError(f"{path}: cannot write this image format ({exc}); use .png or .jpg") from None
+
+
+def _ffmpeg() -> str:
+    exe = shutil.which("ffmpeg")
+    if exe is None:
+        raise ToolMissingError(
+            "ffmpeg is needed for compressed audio (MP3, Opus, FLAC); install it (Debian: apt-get install ffmpeg) "
+            "or use a WAV file"
+        )
+    return exe
+
+
+def _probe_rate(path: Path) -> tuple[int, int]:
+    exe = shutil.which("ffprobe")
+    if exe is None:
+        raise ToolMissingError("ffprobe (part of ffmpeg) is needed for compressed audio; apt-get install ffmpeg")
+    proc = subprocess.run(
+        [exe, "-v", "error", "-select_streams", "a:0", "-show_entries", "stream=sample_rate,channels",
+         "-of", "json", str(path)],
+        capture_output=True, timeout=60,
+    )
+    try:
+        stream = json.loads(proc.stdout or b"{}").get("streams", [])[0]
+        return int(stream["sample_rate"]), int(stream["channels"])
+    except (IndexError, KeyError, ValueError):
+        raise InvalidMediaError(
+            f"{path}: no audio stream found; the file is corrupt, truncated or not audio"
+        ) from None
+
+
+def load_audio(path: str | Path) -> tuple[np.ndarray, int]:
+    """Decode audio to float64 samples (N or N×C) and the sample rate, with size limits."""
+    p = Path(path)
+    _check_file(p)
+    if p.suffix.lower() == ".wav" or p.open("rb").read(4) == b"RIFF":
+        try:
+            with wave.open(str(p), "rb") as w:
+                rate, channels, width, frames = w.getframerate(), w.getnchannels(), w.getsampwidth(), w.getnframes()
+                if channels > MAX_AUDIO_CHANNELS or frames > MAX_AUDIO_SECONDS * max(rate, 1):
+                    raise MediaTooLargeError(f"{path}: the audio is too long or has too many channels to process")
+                if width not in (1, 2, 4):
+                    raise UnsupportedFormatError(f"{path}: {8 * width}-bit WAV is not supported; use 16-bit PCM")
+                raw = w.readframes(frames)
+        except (wave.Error, EOFError) as exc:
+            raise InvalidMediaError(f"{path}: not a readable PCM WAV file ({exc}); re-export it as 16-bit PCM") from None
+        dtype = {1: np.uint8, 2: np.int16, 4: np.int32}[width]
+        usable = len(raw) // (width * channels) * (width * channels)
+        x = np.frombuffer(raw[:usable], dtype=dtype).astype(np.float64)
+        x = (x - 128.0) / 128.0 if width == 1 else x / float(np.iinfo(dtype).max)
+        if x.size == 0:
+            raise MediaTooSmallError(f"{path}: the WAV file has no samples")
+        return (x.reshape(-1, channels) if channels > 1 else x), rate
+    exe = _ffmpeg()
+    rate, channels = _probe_rate(p)
+    channels = min(channels, MAX_AUDIO_CHANNELS)
+    proc = subprocess.run(
+        [exe, "-v", "error", "-i", str(p), "-t", str(MAX_AUDIO_SECONDS), "-f", "f32le", "-ac", str(channels), "-"],
+        capture_output=True, timeout=FFMPEG_TIMEOUT_S,
+    )
+    if proc.returncode != 0 or not proc.stdout:
+        raise InvalidMediaError(
+            f"{path}: ffmpeg could not decode the audio ({proc.stderr.decode(errors='replace').strip()[:200]}); "
+            "the file is corrupt, truncated or not audio"
+        )
+    x = np.frombuffer(proc.stdout, dtype=np.float32).astype(np.float64)
+    x = x[: x.size // channels * channels]
+    return (x.reshape(-1, channels) if channels > 1 else x), rate
+
+
+def save_audio(path: str | Path, samples: np.ndarray, rate: int) -> None:
+    """Write 16-bit PCM WAV directly; other suffixes (.mp3, .ogg, .flac) through ffmpeg."""
+    p = Path(path)
+    pcm = np.clip(np.rint(np.asarray(samples, dtype=np.float64) * 32767), -32768, 32767).astype(np.int16)
+    channels = 1 if pcm.ndim == 1 else pcm.shape[1]
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(int(rate))
+        w.writeframes(pcm.tobytes())
+    if p.suffix.lower() == ".wav":
+        p.write_bytes(buf.getvalue())
+        return
+    proc = subprocess.run(
+        [_ffmpeg(), "-v", "error", "-y", "-f", "wav", "-i", "-", str(p)],
+        input=buf.getvalue(), capture_output=True, timeout=FFMPEG_TIMEOUT_S,
+    )
+    if proc.returncode != 0:
+        raise UnsupportedFormatError(
+            f"{path}: ffmpeg could not write this format ({proc.stderr.decode(errors='replace').strip()[:200]})"
+        )
