@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,7 +12,15 @@ from releasewise.domain.tiers import AssetKind
 
 
 class StrictModel(BaseModel):
+    """No coercion ("5" is not a number) and no unknown fields."""
+
     model_config = ConfigDict(strict=True, extra="forbid")
+
+
+# JSON has no enum type: enum fields accept their string values (only those).
+ScopeIn = Annotated[Scope, Field(strict=False)]
+RoleIn = Annotated[Role, Field(strict=False)]
+AssetKindIn = Annotated[AssetKind, Field(strict=False)]
 
 
 class Out(BaseModel):
@@ -25,13 +33,7 @@ class TokenLogin(StrictModel):
     login: str = Field(min_length=1, max_length=254, description="Username or email")
     password: str = Field(min_length=1, max_length=256)
     token_name: str = Field(default="releasewise CLI", min_length=1, max_length=100)
-    scopes: list[Scope] = Field(default_factory=lambda: [Scope.read, Scope.write], min_length=1)
-    expires_in_days: int | None = Field(default=90, ge=1, le=366)
-
-
-class TokenCreate(StrictModel):
-    name: str = Field(min_length=1, max_length=100)
-    scopes: list[Scope] = Field(min_length=1)
+    scopes: list[ScopeIn] = Field(default_factory=lambda: [Scope.read, Scope.write], min_length=1)
     expires_in_days: int | None = Field(default=90, ge=1, le=366)
 
 
@@ -48,11 +50,11 @@ class OrgUpdate(StrictModel):
 
 class InvitationCreate(StrictModel):
     email: str = Field(min_length=3, max_length=254)
-    role: Role
+    role: RoleIn
 
 
 class RoleChange(StrictModel):
-    role: Role
+    role: RoleIn
 
 
 class ProjectCreate(StrictModel):
@@ -64,7 +66,7 @@ class ProjectCreate(StrictModel):
 
 class AssetCreate(StrictModel):
     name: str = Field(min_length=1, max_length=100)
-    kind: AssetKind
+    kind: AssetKindIn
     slug: str = Field(default="", max_length=40)
     description: str = Field(default="", max_length=5000)
 
