@@ -39,7 +39,6 @@ class Action(str, Enum):
     member_remove = "member.remove"
     project_view = "project.view"
     project_create = "project.create"
-    project_update = "project.update"
     asset_view = "asset.view"
     asset_create = "asset.create"
     audit_view = "audit.view"
@@ -58,7 +57,6 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.member_remove: frozenset({Role.owner}),
     Action.project_view: _ALL,
     Action.project_create: _LEADS,
-    Action.project_update: _LEADS,
     Action.asset_view: _ALL,
     Action.asset_create: _LEADS | {Role.researcher},
     Action.audit_view: _LEADS,
