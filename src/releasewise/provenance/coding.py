@@ -150,7 +150,7 @@ _REG = (_INPUT[:, None] << (CONSTRAINT - 1)) | _PRED
 _OUT = np.stack([1 - 2 * _parity(_REG & g) for g in GENERATORS], axis=-1).astype(np.float64)
 
 
-def conv_encode(bits: np.ndarray) -> np.ndarray:
+def _encode_slow(bits: np.ndarray) -> np.ndarray:
     state = 0
     out = []
     for u in list(bits.astype(int)) + [0] * (CONSTRAINT - 1):
@@ -160,23 +160,39 @@ def conv_encode(bits: np.ndarray) -> np.ndarray:
     return np.array(out, dtype=np.uint8)
 
 
+# The code is linear over GF(2): row i of the generator matrix is the encoding of unit vector i.
+_GENERATOR = np.stack([_encode_slow(np.eye(INFO_BITS, dtype=np.uint8)[i]) for i in range(INFO_BITS)])
+
+
+def conv_encode(bits: np.ndarray) -> np.ndarray:
+    """Encode ``INFO_BITS`` bits (or a batch, shape (B, INFO_BITS)) into coded bits."""
+    return ((np.asarray(bits, dtype=np.int64) @ _GENERATOR) & 1).astype(np.uint8)
+
+
 def viterbi_decode(soft: np.ndarray) -> np.ndarray:
-    """Soft-decision Viterbi; ``soft`` > 0 means bit 0. Returns the information bits."""
-    steps = soft.reshape(-1, RATE_INV)
-    metric = np.full(_STATES, -np.inf)
-    metric[0] = 0.0
-    decisions = np.zeros((len(steps), _STATES), dtype=np.uint8)
-    for t, y in enumerate(steps):
-        cand = metric[_PRED] + _OUT @ y
-        choice = np.argmax(cand, axis=1)
+    """Soft-decision Viterbi; ``soft`` > 0 means bit 0. Accepts (n,) or a batch (B, n)."""
+    soft = np.asarray(soft, dtype=np.float64)
+    single = soft.ndim == 1
+    batch = soft.reshape(1, -1) if single else soft
+    b = batch.shape[0]
+    steps = batch.reshape(b, -1, RATE_INV)
+    n_steps = steps.shape[1]
+    metric = np.full((b, _STATES), -np.inf)
+    metric[:, 0] = 0.0
+    decisions = np.zeros((n_steps, b, _STATES), dtype=np.intp)
+    rows = np.arange(b)[:, None]
+    for t in range(n_steps):
+        cand = metric[:, _PRED] + np.einsum("skr,br->bsk", _OUT, steps[:, t])
+        choice = np.argmax(cand, axis=2)
         decisions[t] = choice
-        metric = cand[_NS, choice]
-    state = 0
-    bits = np.zeros(len(steps), dtype=np.uint8)
-    for t in range(len(steps) - 1, -1, -1):
-        bits[t] = _INPUT[state]
-        state = _PRED[state, decisions[t, state]]
-    return bits[: len(steps) - (CONSTRAINT - 1)]
+        metric = np.take_along_axis(cand, choice[..., None], axis=2)[..., 0]
+    state = np.zeros(b, dtype=np.intp)
+    bits = np.zeros((b, n_steps), dtype=np.uint8)
+    for t in range(n_steps - 1, -1, -1):
+        bits[:, t] = _INPUT[state]
+        state = _PRED[state, decisions[t, rows[:, 0], state]]
+    out = bits[:, : n_steps - (CONSTRAINT - 1)]
+    return out[0] if single else out
 
 
 def codeword(key: WatermarkKey, payload: Payload) -> np.ndarray:
@@ -198,15 +214,23 @@ class Decoded:
 
 def decode(key: WatermarkKey, soft: np.ndarray) -> Decoded:
     """Decode soft coded symbols (+ means bit 0 before scrambling) and verify the keyed tag."""
+    return decode_many(key, np.asarray(soft, dtype=np.float64)[None, :])[0]
+
+
+def decode_many(key: WatermarkKey, soft: np.ndarray) -> list[Decoded]:
+    """Decode a batch of candidate symbol vectors (B, CODED_BITS) in one vectorised Viterbi pass."""
     soft = np.asarray(soft, dtype=np.float64)
-    descrambled = soft * (1 - 2 * scrambler(key).astype(np.float64))
-    bits = viterbi_decode(descrambled)
-    raw = _bits_to_bytes(bits)
-    payload = Payload.from_bytes(raw[: PAYLOAD_BITS // 8])
-    ok = hmac.compare_digest(key.tag(payload), raw[PAYLOAD_BITS // 8 :])
-    recoded = 1 - 2 * conv_encode(bits).astype(np.float64)
-    agreement = float(np.mean(np.sign(descrambled) == recoded))
-    return Decoded(payload if ok else None, bits[:PAYLOAD_BITS].copy(), agreement)
+    descrambled = soft * (1 - 2 * scrambler(key).astype(np.float64))[None, :]
+    all_bits = viterbi_decode(descrambled)
+    recoded = 1 - 2 * conv_encode(all_bits).astype(np.float64)
+    agreement = np.mean(np.sign(descrambled) == recoded, axis=1)
+    out = []
+    for bits, agree in zip(all_bits, agreement):
+        raw = _bits_to_bytes(bits)
+        payload = Payload.from_bytes(raw[: PAYLOAD_BITS // 8])
+        ok = hmac.compare_digest(key.tag(payload), raw[PAYLOAD_BITS // 8 :])
+        out.append(Decoded(payload if ok else None, bits[:PAYLOAD_BITS].copy(), float(agree)))
+    return out
 
 
 def payload_bits(payload: Payload) -> np.ndarray:

@@ -227,17 +227,28 @@ def _period_candidates(r: np.ndarray) -> list[float]:
     col = ac[:limit, 0] / np.maximum(1 - lags / h, 0.5)
     longest = int(min(MAX_PERIOD, min(h, w) / 2.2))
     both = row + col
+    # A true period has peaks at its multiples and none half-way between
+    # them; the half-way term also rejects multiples of the true period.
+    local_max = np.maximum(np.maximum(both, np.roll(both, 1)), np.roll(both, -1))
+    local_max[-1] = -np.inf
+    ks = np.arange(24, max(longest, 25))
     score = np.full(limit, -np.inf)
-    for k in range(24, max(longest, 25)):
-        # A true period has peaks at its multiples and none half-way between
-        # them; the half-way term also rejects multiples of the true period.
-        peaks = [both[m * k - 1 : m * k + 2].max() for m in range(1, 4) if m * k + 2 < limit]
-        troughs = [
-            both[int((m + 0.5) * k) - 1 : int((m + 0.5) * k) + 2].max()
-            for m in range(0, 3)
-            if (m + 0.5) * k + 2 < limit
-        ]
-        score[k] = float(np.mean(peaks) - np.mean(troughs)) if peaks and troughs else -np.inf
+    peak_sum = np.zeros(len(ks))
+    peak_n = np.zeros(len(ks))
+    trough_sum = np.zeros(len(ks))
+    trough_n = np.zeros(len(ks))
+    for m in range(1, 4):
+        idx = m * ks
+        ok = idx + 2 < limit
+        peak_sum[ok] += local_max[idx[ok]]
+        peak_n += ok
+    for m in range(0, 3):
+        idx = ((m + 0.5) * ks).astype(np.int64)
+        ok = (m + 0.5) * ks + 2 < limit
+        trough_sum[ok] += local_max[idx[ok]]
+        trough_n += ok
+    valid = (peak_n > 0) & (trough_n > 0)
+    score[ks[valid]] = peak_sum[valid] / peak_n[valid] - trough_sum[valid] / trough_n[valid]
     order = np.argsort(score)[::-1]
     picked: list[int] = []
     for k in order:
@@ -346,29 +357,37 @@ class ImageMark:
         return _from_array(out, kind)
 
     # -- detection ----------------------------------------------------------
-    def _soft_symbols(self, folded: np.ndarray) -> np.ndarray:
-        corr = np.real(np.fft.ifft2(np.fft.fft2(folded) * self._sync_fft))
-        i = int(np.argmax(corr))
-        dy, dx = divmod(i, FOLD)
+    def _soft_symbols(self, folds: np.ndarray) -> np.ndarray:
+        """Soft coded symbols from a batch of folded tiles (B, FOLD, FOLD) → (B, CODED_BITS)."""
+        spec = np.fft.fft2(folds)
+        corr = np.real(np.fft.ifft2(spec * self._sync_fft))
+        b = folds.shape[0]
+        flat = corr.reshape(b, -1)
+        dy, dx = np.divmod(np.argmax(flat, axis=1), FOLD)
+        rows = np.arange(b)
 
-        def sub(a: float, b: float, c: float) -> float:
-            den = a - 2 * b + c
-            return float(np.clip(0.5 * (a - c) / den, -0.5, 0.5)) if den < 0 else 0.0
+        def sub(a: np.ndarray, c0: np.ndarray, c: np.ndarray) -> np.ndarray:
+            den = a - 2 * c0 + c
+            safe = np.where(den < 0, den, -1.0)
+            return np.where(den < 0, np.clip(0.5 * (a - c) / safe, -0.5, 0.5), 0.0)
 
-        fy = dy + sub(corr[(dy - 1) % FOLD, dx], corr[dy, dx], corr[(dy + 1) % FOLD, dx])
-        fx = dx + sub(corr[dy, (dx - 1) % FOLD], corr[dy, dx], corr[dy, (dx + 1) % FOLD])
-        # Undo the shift in the Fourier domain and drop to the chip grid.
-        spec = np.fft.fft2(folded)
-        ky = np.fft.fftfreq(FOLD)[:, None]
-        kx = np.fft.fftfreq(FOLD)[None, :]
-        spec *= np.exp(2j * np.pi * (ky * fy + kx * fx))
-        aligned = np.real(np.fft.ifft2(spec))
-        vals = _fourier_resize(aligned, TILE_CHIPS).ravel() * self._pn
-        data = vals[self._data]
-        noise = float(np.std(data)) + 1e-12
-        soft = np.bincount(self._bit_of[self._data], weights=data, minlength=coding.CODED_BITS)
+        centre = corr[rows, dy, dx]
+        fy = dy + sub(corr[rows, (dy - 1) % FOLD, dx], centre, corr[rows, (dy + 1) % FOLD, dx])
+        fx = dx + sub(corr[rows, dy, (dx - 1) % FOLD], centre, corr[rows, dy, (dx + 1) % FOLD])
+        # Undo the shift in the Fourier domain and keep the chip-grid band (32×32).
+        ky = np.fft.fftfreq(FOLD)[None, :, None]
+        kx = np.fft.fftfreq(FOLD)[None, None, :]
+        spec = spec * np.exp(2j * np.pi * (ky * fy[:, None, None] + kx * fx[:, None, None]))
+        shifted = np.fft.fftshift(spec, axes=(1, 2))
+        o = (FOLD - TILE_CHIPS) // 2
+        band = np.fft.ifftshift(shifted[:, o : o + TILE_CHIPS, o : o + TILE_CHIPS], axes=(1, 2))
+        chips = np.real(np.fft.ifft2(band)).reshape(b, -1) * self._pn[None, :]
+        data = chips[:, self._data]
+        noise = data.std(axis=1, keepdims=True) + 1e-12
+        soft = np.zeros((b, coding.CODED_BITS))
+        np.add.at(soft, (slice(None), self._bit_of[self._data]), data)
         counts = np.bincount(self._bit_of[self._data], minlength=coding.CODED_BITS)
-        return soft / np.sqrt(np.maximum(counts, 1)) / noise
+        return soft / np.sqrt(np.maximum(counts, 1))[None, :] / noise
 
     def detect(self, image: Any) -> ImageDetection:
         """Blindly look for this key's watermark; never returns a payload for another key."""
@@ -393,17 +412,18 @@ class ImageMark:
         return [mark._decode_folds(folds, periods) for mark in marks]
 
     def _decode_folds(self, folds: list[np.ndarray], periods: list[float]) -> ImageDetection:
-        best: tuple[float, coding.Decoded, float] | None = None
-        for attempts, (folded, p) in enumerate(zip(folds, periods), start=1):
-            dec = coding.decode(self.key, self._soft_symbols(folded))
+        if not folds:
+            return ImageDetection(False, None, 1.0, 0.0, 0, None, self.key.key_id, None)
+        decoded = coding.decode_many(self.key, self._soft_symbols(np.stack(folds)))
+        # Count every decoding attempt towards the p-value, whichever one verified.
+        attempts = len(decoded)
+        for dec, p in zip(decoded, periods):
             if dec.payload is not None:
                 return ImageDetection(
                     True, dec.payload, min(1.0, attempts * coding.FALSE_MATCH_PROBABILITY),
                     dec.agreement, attempts, p, self.key.key_id, dec.bits,
                 )
-            if best is None or dec.agreement > best[0]:
-                best = (dec.agreement, dec, p)
+        best = int(np.argmax([d.agreement for d in decoded]))
         return ImageDetection(
-            False, None, 1.0, best[0] if best else 0.0, len(folds),
-            best[2] if best else None, self.key.key_id, best[1].bits if best else None,
+            False, None, 1.0, decoded[best].agreement, attempts, periods[best], self.key.key_id, decoded[best].bits,
         )
