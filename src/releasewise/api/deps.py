@@ -11,7 +11,8 @@ from releasewise.services import tokens
 from releasewise.services.runtime import Actor, Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # ``async`` only so FastAPI does not hop to a worker thread for a lookup.
     runtime: Runtime = request.app.state.runtime
     return runtime
 
