@@ -98,7 +98,10 @@ def load_image(path: str | Path) -> np.ndarray:
             raise UnsupportedFormatError(
                 f"{path}: not an image this tool can read; use PNG, JPEG, WebP, BMP, TIFF or GIF"
             ) from None
-        raise MediaTooLargeError(f"{path}: the image is too large to decode safely ({exc})") from None
+        raise MediaTooLargeError(
+            f"{path}: the image is too large to decode safely (possible decompression bomb); "
+            "downscale it before marking or detecting"
+        ) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidMediaError(
             f"{path}: the image is truncated or corrupt ({exc}); re-export it from the original"
