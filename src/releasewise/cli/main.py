@@ -41,6 +41,33 @@ app.add_typer(audit_app, name="audit")
 console = Console()
 err_console = Console(stderr=True)
 
+
+def _register_provenance_commands() -> None:
+    """`mark`, `detect`, `keys` and `bench` need the ``provenance`` extra (numpy, PIL, …).
+
+    Without it the rest of the CLI still works, and these commands say how to get them.
+    """
+    try:
+        from releasewise.cli.provenance import bench_app, detect_command, keys_app, mark_app
+    except ImportError as exc:
+        missing = exc.name or "a provenance dependency"
+
+        def needs_extra(ctx: typer.Context) -> None:
+            fail(f"This command needs the provenance extra ({missing} is missing): "
+                 "pip install 'releasewise[provenance]'.")
+
+        for name in ("mark", "detect", "keys", "bench"):
+            app.command(name, context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+                        help="Needs the provenance extra: pip install 'releasewise[provenance]'.")(needs_extra)
+        return
+    app.add_typer(mark_app, name="mark")
+    app.command("detect")(detect_command)
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(bench_app, name="bench")
+
+
+_register_provenance_commands()
+
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's JSON instead of a table.")]
 
 
