@@ -150,3 +150,17 @@ def test_environment_token_overrides_saved_login(server: tuple[LiveServer, World
     monkeypatch.setenv("RELEASEWISE_TOKEN", raw)
     code, out, _ = rw("whoami", "--json")
     assert json.loads(out)["username"] == "oscar"
+
+
+def test_provenance_commands_explain_a_missing_extra() -> None:
+    import subprocess
+    import sys
+
+    # Simulate an install without the provenance extra: numpy cannot be imported.
+    code = ("import sys; sys.modules['numpy'] = None\n"
+            "from releasewise.cli.main import app\n"
+            "app(['mark', 'image', 'x.png'])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "pip install 'releasewise[provenance]'" in result.stderr
+    assert "Traceback" not in result.stderr

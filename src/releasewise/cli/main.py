@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from releasewise.cli import config as cli_config
@@ -39,7 +40,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # errors stay one greppable line
 
 
 def _register_provenance_commands() -> None:
@@ -72,7 +73,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's JSON ins
 
 
 def fail(message: str) -> NoReturn:
-    err_console.print(f"[bold red]Error:[/] {message}", highlight=False)
+    err_console.print(f"[bold red]Error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(1)
 
 
