@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from releasewise.domain.audit import GENESIS_HASH, ChainedEvent, ChainVerdict, StoredEvent, event_hash, verify_chain
@@ -42,9 +42,9 @@ def append_event(
     concurrent appends to one chain are serialised and never fork it.
     """
     chain_key = chain_key_for(org_id)
-    locked = session.execute(
+    locked = cast(CursorResult[Any], session.execute(
         update(AuditChainHead).where(AuditChainHead.chain_key == chain_key).values(seq=AuditChainHead.seq)
-    )
+    ))
     head = session.get(AuditChainHead, chain_key, populate_existing=True)
     if locked.rowcount == 0 or head is None:
         head = AuditChainHead(chain_key=chain_key, seq=0, hash=GENESIS_HASH)
