@@ -164,8 +164,10 @@ def serve(
     os.environ["RELEASEWISE_MIGRATE_ON_START"] = "false"
     for key, value in overrides.items():
         os.environ[f"RELEASEWISE_{key.upper()}"] = str(value)
+    from releasewise.logsafe import uvicorn_log_config
+
     uvicorn.run("releasewise.asgi:app", host=settings.host, port=settings.port, workers=settings.workers,
-                log_level="info", proxy_headers=True)
+                log_level="info", proxy_headers=True, log_config=uvicorn_log_config())
 
 
 @db_app.command("upgrade")
