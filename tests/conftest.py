@@ -24,7 +24,7 @@ from releasewise.services import accounts, orgs, projects
 from releasewise.services.runtime import Actor, Runtime
 from releasewise.store import migrate
 from releasewise.store.db import Database
-from releasewise.store.models import Base
+from releasewise.store.schema import metadata
 from tests.support.postgres import PostgresServer, start_throwaway
 
 REQUIRE_ALL = os.environ.get("RELEASEWISE_REQUIRE_ALL") == "1"
@@ -71,7 +71,7 @@ def _database(url: str) -> Database:
 
 
 def _wipe(db: Database) -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
     with db.engine.begin() as conn:
         if db.is_postgresql:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))

@@ -16,17 +16,21 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from releasewise import __version__
-from releasewise.api.routes import router as api_router
+from releasewise.api import routes as core_api
 from releasewise.bootstrap import build_runtime
 from releasewise.config import Settings
 from releasewise.services import outbox
 from releasewise.services.runtime import Runtime
 from releasewise.web import errors as web_errors
-from releasewise.web.routes import router as web_router
+from releasewise.web import routes as core_web
 from releasewise.web.security import SecurityHeadersMiddleware
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+# Each capability adds its own router modules here (see docs/architecture.md).
+API_ROUTERS = [core_api.router]
+WEB_ROUTERS = [core_web.router]
 
 
 async def _deliver_outbox_forever(rt: Runtime) -> None:
@@ -68,7 +72,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     web_errors.install(app)
     app.add_middleware(SecurityHeadersMiddleware)
-    app.include_router(api_router)
-    app.include_router(web_router)
+    for router in API_ROUTERS + WEB_ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

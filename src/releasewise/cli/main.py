@@ -181,10 +181,10 @@ def db_upgrade() -> None:
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.effective_database_url)
-    before = migrate.current_revision(db.engine)
+    before = ", ".join(sorted(migrate.current_revisions(db.engine))) or "empty"
     migrate.upgrade(db.engine)
-    after = migrate.current_revision(db.engine)
-    console.print(f"Database at revision [bold]{after}[/] (was {before or 'empty'}).")
+    after = ", ".join(sorted(migrate.current_revisions(db.engine)))
+    console.print(f"Database at revision [bold]{after}[/] (was {before}).")
 
 
 @db_app.command("current")
@@ -195,9 +195,13 @@ def db_current() -> None:
     from releasewise.store.db import Database
 
     db = Database(Settings().effective_database_url)
-    current, head = migrate.current_revision(db.engine), migrate.head_revision(db.engine)
-    state = "up to date" if current == head else f"behind (latest is {head}); run `releasewise db upgrade`"
-    console.print(f"Revision {current or 'none'}: {state}.")
+    current, heads = migrate.current_revisions(db.engine), migrate.head_revisions(db.engine)
+    shown = ", ".join(sorted(current)) or "none"
+    if current == heads:
+        console.print(f"Revision {shown}: up to date.")
+    else:
+        latest = ", ".join(sorted(heads))
+        console.print(f"Revision {shown}: behind (latest is {latest}); run `releasewise db upgrade`.")
 
 
 # Login -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ exits 0 when a mark is found, 2 when none is, and 1 on an error.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -322,7 +323,9 @@ def bench_watermark(
             task = progress.add_task("text", total=1)
             text_res = bench.run_text_suite()
             progress.update(task, advance=1)
-    command = "releasewise bench watermark " + " ".join(shlex.quote(a) for a in sys.argv[3:]) if len(sys.argv) > 3 else "releasewise bench watermark"
+    command = os.environ.get("RELEASEWISE_BENCH_COMMAND") or (
+        "releasewise bench watermark " + " ".join(shlex.quote(a) for a in sys.argv[3:])
+    )
     report = bench.markdown_report(image_results, timing, fpr, audio_res, text_res, notes, command)
     console.print(report, markup=False, highlight=False)
     if markdown:

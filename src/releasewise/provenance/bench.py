@@ -370,16 +370,25 @@ def markdown_report(
     lines.append("")
     if image_results:
         attacks = list(IMAGE_ATTACKS)
+        lines.append(
+            f"Images: {len(image_results[0].quality)} (embed/detect ms: median per image at native size)."
+        )
+        lines.append("")
         lines.append("### Images")
         lines.append("")
-        lines.append("| method | PSNR dB (min / median) | " + " | ".join(attacks) + " |")
-        lines.append("|---|---|" + "---|" * len(attacks))
+        lines.append(
+            "| method | PSNR dB (min / median) | " + " | ".join(attacks)
+            + " | embed ms | detect ms |"
+        )
+        lines.append("|---|---|" + "---|" * len(attacks) + "---|---|")
         for r in image_results:
             cells = [
                 f"{np.mean(r.cells[a].bit_acc):.3f} / {np.mean(r.cells[a].detected):.2f}" for a in attacks
             ]
             q = f"{min(r.quality):.1f} / {statistics.median(r.quality):.1f}"
-            lines.append(f"| {r.name} | {q} | " + " | ".join(cells) + " |")
+            lines.append(
+                f"| {r.name} | {q} | " + " | ".join(cells) + f" | {_fmt_ms(r.embed_s)} | {_fmt_ms(r.detect_s)} |"
+            )
         lines.append("")
         if timing:
             ref = timing.get("dwtDct")

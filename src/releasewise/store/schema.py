@@ -1,0 +1,15 @@
+"""The complete schema: imports every table module so ``metadata`` knows all tables.
+
+Core tables live in ``models.py``; each capability keeps its tables in its own
+``models_<capability>.py`` (sharing ``models.Base``) and is imported here.
+Migrations and tests read ``metadata`` from this module.
+"""
+
+from __future__ import annotations
+
+from releasewise.store import models
+from releasewise.store.models import Base
+
+TABLE_MODULES = [models]
+
+metadata = Base.metadata
