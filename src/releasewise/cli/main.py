@@ -39,7 +39,7 @@ app.add_typer(asset_app, name="asset")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 
-console = Console()
+console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)  # errors stay one greppable line
 
 

@@ -139,7 +139,7 @@ def _text(problems: Problems, data: Mapping[str, Any], key: str, path: str, *, r
         problems.add(f"{path}.{key}", "is required")
     if len(value) > max_length:
         problems.add(f"{path}.{key}", f"is {len(value)} characters; the limit is {max_length}")
-    return value
+    return str(value)
 
 
 def _enum(problems: Problems, enum: type[Enum], value: Any, path: str) -> Any:

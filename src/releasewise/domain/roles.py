@@ -43,6 +43,22 @@ class Action(str, Enum):
     asset_create = "asset.create"
     audit_view = "audit.view"
     audit_verify = "audit.verify"
+    # assessment / review / decisions
+    assessment_view = "assessment.view"
+    assessment_edit = "assessment.edit"
+    policy_update = "policy.update"
+    reviewer_pool_manage = "reviewer_pool.manage"
+    review_request = "review.request"
+    review_decide = "review.decide"
+    decision_view = "decision.view"
+    decision_update = "decision.update"
+    asset_set_tier = "asset.set_tier"
+    # access / registry
+    asset_upload = "asset.upload"
+    asset_download = "asset.download"
+    access_configure = "access.configure"
+    access_decide = "access.decide"
+    access_view = "access.view"
 
 
 _ALL = frozenset(Role)
@@ -61,6 +77,22 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.asset_create: _LEADS | {Role.researcher},
     Action.audit_view: _LEADS,
     Action.audit_verify: _LEADS,
+    # assessment / review / decisions (reviewers see assessments through their assignments)
+    Action.assessment_view: _LEADS | {Role.researcher},
+    Action.assessment_edit: _LEADS | {Role.researcher},
+    Action.policy_update: frozenset({Role.owner}),
+    Action.reviewer_pool_manage: _LEADS,
+    Action.review_request: _LEADS,
+    Action.review_decide: _LEADS,
+    Action.decision_view: _ALL - {Role.reviewer},
+    Action.decision_update: _LEADS,
+    Action.asset_set_tier: _LEADS,
+    # access / registry
+    Action.asset_upload: _LEADS | {Role.researcher},
+    Action.asset_download: _ALL,
+    Action.access_configure: _LEADS,
+    Action.access_decide: _LEADS,
+    Action.access_view: _LEADS,
 }
 
 # Actions that only read; a token needs the ``write`` scope for all others.
@@ -72,6 +104,12 @@ READ_ONLY_ACTIONS = frozenset(
         Action.asset_view,
         Action.audit_view,
         Action.audit_verify,
+        # assessment / review / decisions
+        Action.assessment_view,
+        Action.decision_view,
+        # access / registry
+        Action.asset_download,
+        Action.access_view,
     }
 )
 

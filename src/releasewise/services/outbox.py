@@ -22,16 +22,19 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 
 
-def enqueue(session: Session, rt: Runtime, *, key: str, recipient: str, subject: str, body: str) -> None:
-    """Queue a message unless one with the same idempotency key already exists."""
+def enqueue(session: Session, rt: Runtime, *, key: str, recipient: str, subject: str, body: str) -> bool:
+    """Queue a message unless one with the same idempotency key exists; True if queued."""
     exists = session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key))
     if exists is not None:
-        return
+        return False
     session.add(
         OutboxMessage(
             idempotency_key=key, recipient=recipient, subject=subject, body=body, created_at=rt.clock.now()
         )
     )
+    # Flush now so a second enqueue of the same key in this transaction sees it.
+    session.flush()
+    return True
 
 
 def deliver_pending(rt: Runtime, *, limit: int = 50) -> int:
