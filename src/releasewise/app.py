@@ -16,9 +16,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from releasewise import __version__
+from releasewise.api import access as access_api
 from releasewise.api import routes as core_api
 from releasewise.bootstrap import build_runtime
 from releasewise.config import Settings
+from releasewise.hfapi import routes as hf_routes
 from releasewise.services import outbox
 from releasewise.services.runtime import Runtime
 from releasewise.web import errors as web_errors
@@ -29,7 +31,7 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 # Each capability adds its own router modules here (see docs/architecture.md).
-API_ROUTERS = [core_api.router]
+API_ROUTERS = [core_api.router, access_api.router, hf_routes.router]
 WEB_ROUTERS = [core_web.router]
 
 

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     outbox_interval_seconds: float = 10.0
     migrate_on_start: bool = True
 
+    # access / registry
+    blob_dir: Path | None = None
+    max_upload_bytes: int = 100 * 1024**3
+    accel_redirect_prefix: str = ""
+    grant_default_days: int = 365
+
     @field_validator("workers")
     @classmethod
     def _positive_workers(cls, v: int) -> int:

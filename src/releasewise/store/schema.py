@@ -8,9 +8,10 @@ Migrations and tests read ``metadata`` from this module.
 from __future__ import annotations
 
 from releasewise.store import models
+from releasewise.store import models_access
 from releasewise.store import models_assessment
 from releasewise.store.models import Base
 
-TABLE_MODULES = [models, models_assessment]
+TABLE_MODULES = [models, models_access, models_assessment]
 
 metadata = Base.metadata

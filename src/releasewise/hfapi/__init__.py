@@ -1,0 +1,1 @@
+"""Hugging Face Hub-compatible download routes (see ``routes.py``)."""

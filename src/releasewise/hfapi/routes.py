@@ -1,0 +1,244 @@
+"""The part of the Hugging Face Hub HTTP protocol that ``huggingface_hub`` uses to download.
+
+With ``HF_ENDPOINT`` (or ``endpoint=``) set to releasewise and a releasewise token
+as the HF token, ``snapshot_download``, ``hf_hub_download``, ``list_repo_files``
+and ``transformers``' ``from_pretrained`` work unchanged:
+
+* repo id ``ORG/PROJECT-ASSET``; revisions are asset versions (``main`` = newest,
+  ``v1``, ``v2``, … or a version's 40-hex commit id);
+* ``GET /api/models/{repo}[/revision/{rev}]`` — repo info (``sha`` + ``siblings``);
+* ``GET /api/models/{repo}/tree/{rev}[/{path}]`` — file listing with sizes and SHA-256 (``lfs.oid``);
+* ``HEAD|GET /{repo}/resolve/{rev}/{path}`` — the file, with ``ETag`` (its SHA-256),
+  ``X-Repo-Commit``, ``X-Linked-Etag`` / ``X-Linked-Size``, and single ``Range`` requests
+  (206 / 416) so interrupted downloads resume.
+
+Errors carry huggingface_hub's ``X-Error-Code`` header (``RepoNotFound``, ``GatedRepo``,
+``RevisionNotFound``, ``EntryNotFound``), so the client raises its own exception types;
+the gated message points at the asset's access-request page.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from email.utils import formatdate
+from typing import Annotated, Any
+
+from collections.abc import Callable, Coroutine
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
+
+from releasewise.api.deps import client_ip, get_runtime
+from releasewise.errors import NotAuthenticated, NotFound, ReleasewiseError
+from releasewise.services import registry, tokens
+from releasewise.services.registry import AccessGated, EntryNotFound, FileTicket, RevisionNotFound
+from releasewise.services.runtime import Actor, Runtime
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+class HfError(Exception):
+    """Raised inside HF routes; answered in the Hub's error format (never problem+json)."""
+
+    def __init__(self, status: int, code: str | None, message: str) -> None:
+        self.status, self.code, self.message = status, code, message
+
+
+def hf_error_response(request: Request, exc: HfError) -> Response:
+    headers = {"X-Error-Message": exc.message.encode("ascii", "replace").decode("ascii")}
+    if exc.code:
+        headers["X-Error-Code"] = exc.code
+    body = None if request.method == "HEAD" else {"error": exc.message}
+    if body is None:
+        return Response(status_code=exc.status, headers=headers)
+    return JSONResponse(body, status_code=exc.status, headers=headers)
+
+
+class HfRoute(APIRoute):
+    """Answers HfError (raised by a route or its dependencies) in the Hub's format."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except HfError as exc:
+                return hf_error_response(request, exc)
+
+        return handle
+
+
+router = APIRouter(include_in_schema=False, route_class=HfRoute)
+
+
+def _translate(exc: ReleasewiseError) -> HfError:
+    if isinstance(exc, AccessGated):
+        return HfError(exc.status_code, "GatedRepo", exc.message)
+    if isinstance(exc, RevisionNotFound):
+        return HfError(404, "RevisionNotFound", exc.message)
+    if isinstance(exc, EntryNotFound):
+        return HfError(404, "EntryNotFound", exc.message)
+    if isinstance(exc, NotFound):
+        return HfError(404, "RepoNotFound", exc.message)
+    if isinstance(exc, NotAuthenticated):
+        return HfError(401, None, "Invalid credentials in Authorization header")
+    return HfError(exc.status_code, None, exc.message)
+
+
+def optional_actor(request: Request, rt: RuntimeDep) -> Actor | None:
+    """huggingface_hub sends ``Authorization: Bearer <token>``; no header means anonymous."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if not header:
+        return None
+    if scheme.lower() != "bearer" or not value.strip():
+        raise HfError(401, None, "Invalid credentials in Authorization header")
+    try:
+        return tokens.resolve_token(rt, value.strip(), ip=client_ip(request))
+    except NotAuthenticated:
+        raise HfError(401, None, "Invalid credentials in Authorization header") from None
+
+
+MaybeActor = Annotated[Actor | None, Depends(optional_actor)]
+
+
+def _iso(value: Any) -> str:
+    return f"{value.isoformat(timespec='milliseconds')}Z"
+
+
+def _repo_info(rt: Runtime, actor: Actor | None, org: str, name: str, revision: str) -> dict[str, Any]:
+    try:
+        snap = registry.snapshot(rt, actor, org, name, revision)
+    except ReleasewiseError as exc:
+        raise _translate(exc) from None
+    ctx = snap.context
+    return {
+        "_id": f"rw-{ctx.asset_id}", "id": ctx.repo_id, "modelId": ctx.repo_id, "author": ctx.org_slug,
+        "sha": snap.commit_sha, "lastModified": _iso(snap.completed_at), "private": ctx.tier != "public",
+        "gated": False if ctx.tier == "public" else "manual", "disabled": False, "tags": [f"releasewise:v{snap.number}"],
+        "siblings": [{"rfilename": f.path, "size": f.size, "lfs": {"sha256": f.sha256, "size": f.size, "pointerSize": 134}}
+                     for f in snap.files],
+        "releasewise": {"version": f"v{snap.number}", "tier": ctx.tier},
+    }
+
+
+@router.get("/api/models/{org}/{name}")
+def model_info(rt: RuntimeDep, actor: MaybeActor, org: str, name: str) -> dict[str, Any]:
+    return _repo_info(rt, actor, org, name, "main")
+
+
+@router.get("/api/models/{org}/{name}/revision/{revision}")
+def model_info_at(rt: RuntimeDep, actor: MaybeActor, org: str, name: str, revision: str) -> dict[str, Any]:
+    return _repo_info(rt, actor, org, name, revision)
+
+
+def _tree(rt: Runtime, actor: Actor | None, org: str, name: str, revision: str, prefix: str,
+          recursive: bool) -> list[dict[str, Any]]:
+    try:
+        snap = registry.snapshot(rt, actor, org, name, revision)
+    except ReleasewiseError as exc:
+        raise _translate(exc) from None
+    prefix = prefix.strip("/")
+    base = prefix + "/" if prefix else ""
+    entries: list[dict[str, Any]] = []
+    folders: set[str] = set()
+    for f in snap.files:
+        if not f.path.startswith(base):
+            continue
+        rest = f.path[len(base):]
+        if "/" in rest:
+            parts = rest.split("/")
+            # every folder on the way is listed once (recursively) or only the first level
+            for depth in range(1, len(parts) if recursive else 2):
+                folders.add(base + "/".join(parts[:depth]))
+            if not recursive:
+                continue
+        entries.append({"type": "file", "path": f.path, "size": f.size, "oid": f.sha256[:40],
+                        "lfs": {"oid": f.sha256, "size": f.size, "pointerSize": 134}})
+    if prefix and not entries and not folders:
+        raise HfError(404, "EntryNotFound", f"No folder '{prefix}' in this revision.")
+    for folder in sorted(folders):
+        entries.append({"type": "directory", "path": folder, "oid": "0" * 40, "size": 0})
+    return sorted(entries, key=lambda e: (e["type"] != "directory", e["path"]))
+
+
+@router.get("/api/models/{org}/{name}/tree/{revision}")
+def tree(rt: RuntimeDep, actor: MaybeActor, org: str, name: str, revision: str,
+         recursive: Annotated[bool, Query()] = False) -> list[dict[str, Any]]:
+    return _tree(rt, actor, org, name, revision, "", recursive)
+
+
+@router.get("/api/models/{org}/{name}/tree/{revision}/{path:path}")
+def tree_path(rt: RuntimeDep, actor: MaybeActor, org: str, name: str, revision: str, path: str,
+              recursive: Annotated[bool, Query()] = False) -> list[dict[str, Any]]:
+    return _tree(rt, actor, org, name, revision, path, recursive)
+
+
+class BlobFileResponse(FileResponse):
+    # Starlette's 64 KiB default costs a lot of event-loop round trips on big files.
+    chunk_size = 4 * 1024 * 1024
+
+
+def _requested_range(header: str | None, size: int) -> tuple[int, int]:
+    """(first byte, bytes to send) of a single-range request, for the download log."""
+    match = _RANGE.match((header or "").strip())
+    if not match or size == 0:
+        return 0, size
+    first, last = match.groups()
+    if not first:
+        n = min(int(last or 0), size)
+        return size - n, n
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    return (start, max(0, end - start + 1)) if start < size else (start, 0)
+
+
+def file_headers(ticket: FileTicket) -> dict[str, str]:
+    etag = f'"{ticket.sha256}"'
+    return {
+        "ETag": etag, "X-Linked-Etag": etag, "X-Linked-Size": str(ticket.size), "X-Repo-Commit": ticket.commit_sha,
+        "Accept-Ranges": "bytes", "Cache-Control": "private, max-age=0",
+        "X-Releasewise-Version": f"{ticket.context.asset_slug}",
+    }
+
+
+def serve_file(request: Request, rt: Runtime, actor: Actor | None, ticket: FileTicket, via: str) -> Response:
+    """The file's bytes (ranges honoured), logged before they are sent."""
+    headers = file_headers(ticket)
+    filename = os.path.basename(ticket.path)
+    if request.method == "GET":
+        start, length = _requested_range(request.headers.get("range"), ticket.size)
+        registry.log_download(rt, actor, ticket, sent_bytes=length, range_start=start, via=via,
+                              ip=client_ip(request))
+        prefix = rt.settings.accel_redirect_prefix
+        if prefix:
+            headers["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + ticket.blob_relative_path
+            headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+            return Response(status_code=200, headers=headers, media_type="application/octet-stream")
+    try:
+        stat = os.stat(ticket.blob_path)
+    except FileNotFoundError:
+        raise HfError(500, None, "The file's stored bytes are missing; tell the server operator.") from None
+    headers["Last-Modified"] = formatdate(stat.st_mtime, usegmt=True)
+    return BlobFileResponse(ticket.blob_path, headers=headers, media_type="application/octet-stream",
+                            filename=filename, stat_result=stat)
+
+
+def _resolve(request: Request, rt: Runtime, actor: Actor | None, org: str, name: str, revision: str,
+             path: str) -> Response:
+    try:
+        ticket = registry.resolve_file(rt, actor, org, name, revision, path)
+    except ReleasewiseError as exc:
+        raise _translate(exc) from None
+    via = "hf" if "huggingface_hub" in request.headers.get("user-agent", "") else "http"
+    return serve_file(request, rt, actor, ticket, via)
+
+
+@router.api_route("/{org}/{name}/resolve/{revision}/{path:path}", methods=["GET", "HEAD"])
+def resolve(request: Request, rt: RuntimeDep, actor: MaybeActor, org: str, name: str, revision: str,
+            path: str) -> Response:
+    return _resolve(request, rt, actor, org, name, revision, path)
