@@ -117,7 +117,7 @@ def test_detection_p_value_and_bits(key, payload, photo):
 def test_false_positive_rate_on_unmarked_crops(key):
     """≥ 2,000 unmarked crops of real photos: none may be reported as marked.
 
-    The analytic rate is ≤ 9 attempts × 2**-32 ≈ 2.1e-9 per image and key, so
+    The analytic rate is ≤ 11 attempts × 2**-32 ≈ 2.6e-9 per image and key, so
     even one hit here would falsify the claim.
     """
     from skimage import data

@@ -403,7 +403,7 @@ def markdown_report(
         if fpr:
             lines.append(
                 f"False positives on unmarked images: {fpr[0]} of {fpr[1]:,} random crops "
-                "(analytic bound per key: ≤ 9 attempts × 2⁻³² ≈ 2.1e-9)."
+                "(analytic bound per key: ≤ 11 decoding attempts × 2⁻³² ≈ 2.6e-9)."
             )
             lines.append("")
     if audio:

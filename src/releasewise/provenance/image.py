@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import scipy.fft as sfft
-from scipy import ndimage
+from scipy import ndimage, sparse
 
 from . import coding
 from .coding import Payload, WatermarkKey
@@ -40,13 +40,15 @@ MAX_PIXELS = 64_000_000
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MIN_SIDE = 64
 PERIOD = 80
+SMALL_PERIOD = 64  # for images under 160 px on their short side
+MIN_PERIOD = 24
 MAX_PERIOD = 320  # longest period searched: survives up to ×4 upscaling of the default period
 HOST_CANCEL = 0.5  # fraction of host interference removed at embed time (improved spread spectrum)
 # Per-channel weights that maximise the luma change for a given RGB mean squared error.
 RGB_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32) / np.sqrt(np.mean(np.array([0.299, 0.587, 0.114]) ** 2))
 TARGET_PSNR = 41.0
 MAX_PERIOD_CANDIDATES = 3
-SCALE_REFINEMENTS = (0.0, -0.004, 0.004)
+SCALE_REFINEMENTS = (0.0, -0.002, 0.002)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def choose_period(height: int, width: int) -> int:
     enough that the pattern survives ×0.5 downscaling and JPEG 50, short
     enough that even a 300 px image holds several periods after a crop.
     """
-    return PERIOD if min(height, width) >= 2 * PERIOD else 64
+    return PERIOD if min(height, width) >= 2 * PERIOD else SMALL_PERIOD
 
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
@@ -183,8 +185,8 @@ def _from_array(out: np.ndarray, kind: str) -> Any:
     return np.clip(out / 255.0, 0.0, 1.0).astype(np.dtype(kind[6:]))
 
 
-def _whitening(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The image-dependent linear map of :func:`_residual`: spectral gain and per-pixel gain."""
+def _whitening(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The image-dependent linear map of :func:`_residual` (spectral gain, per-pixel gain) and ``y``'s residual."""
     spec = sfft.rfft2(y - y.mean(), workers=1)
     power = (spec.real**2 + spec.imag**2).astype(np.float32)
     gain = 1.0 / np.sqrt(ndimage.uniform_filter(power, 7, mode="wrap") + 1e-6)
@@ -196,10 +198,10 @@ def _whitening(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     r = sfft.irfft2(spec * gain, s=y.shape, workers=1).astype(np.float32)
     var = ndimage.uniform_filter(r * r, 7)
     norm = (1.0 / np.sqrt(var + 0.01 * float(var.mean()) + 1e-12)).astype(np.float32)
-    return gain, norm
+    return gain, norm, r * norm
 
 
-def _residual(y: np.ndarray, whitening: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def _residual(y: np.ndarray, whitening: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Whitened, locally normalised luminance: the host image becomes roughly unit white noise.
 
     The spectrum is divided by its local average (so the watermark, nearly
@@ -208,90 +210,101 @@ def _residual(y: np.ndarray, whitening: tuple[np.ndarray, np.ndarray] | None = N
     more than texture).  With ``whitening`` given, the same linear map is
     applied to another signal (used to predict how the detector sees the mark).
     """
-    gain, norm = whitening if whitening is not None else _whitening(y)
+    if whitening is None:
+        return _whitening(y)[2]
+    gain, norm, _ = whitening
     spec = sfft.rfft2(y - y.mean(), workers=1)
     return sfft.irfft2(spec * gain, s=y.shape, workers=1).astype(np.float32) * norm
 
 
-def _period_candidates(r: np.ndarray) -> list[float]:
+def _lattice(harmonics: int, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Tile-frequency lattice points (a, b) in the rfft half-plane, |a|, b ≤ harmonics, without DC."""
+    a, b = np.meshgrid(np.arange(-harmonics, harmonics + 1), np.arange(0, harmonics + 1), indexing="ij")
+    keep = (b > 0) | (a > 0)
+    return a[keep].astype(np.float64), b[keep].astype(np.float64)
+
+
+def _comb_scores(
+    power: np.ndarray, shape: tuple[int, int], py: np.ndarray, px: np.ndarray, harmonics: int, spread: bool = True
+) -> np.ndarray:
+    """z-score of the mean whitened power at the lattice points of candidate periods (py[i], px[i]).
+
+    A tile repeated with period p puts its energy on the frequency lattice
+    (a·H/p, b·W/p); unmarked images have a flat (whitened) spectrum there.
+    With ``spread`` each point takes the largest of its four neighbouring bins
+    (the lattice rarely falls on integer bins); without it, ``power`` is
+    expected to be max-filtered already and the nearest bin is used.
+    """
+    h, w = shape
+    a, b = _lattice(harmonics, h, w)
+    fy = a[None, :] * (h / py[:, None])
+    fx = b[None, :] * (w / px[:, None])
+    valid = (np.abs(a)[None, :] / py[:, None] < 0.4) & (b[None, :] / px[:, None] < 0.4)
+    if spread:
+        y0 = np.floor(fy).astype(np.int64)
+        x0 = np.floor(fx).astype(np.int64)
+        best = np.zeros(fy.shape, dtype=np.float32)
+        for dy in (0, 1):
+            for dx in (0, 1):
+                yy = (y0 + dy) % h
+                xx = np.minimum(x0 + dx, power.shape[1] - 1)
+                best = np.maximum(best, power[yy, xx])
+        mean0, var0 = 25.0 / 12.0, 1.42  # max of four Exp(1)
+    else:
+        yy = np.rint(fy).astype(np.int64) % h
+        xx = np.minimum(np.rint(fx).astype(np.int64), power.shape[1] - 1)
+        best = power[yy, xx]
+        mean0, var0 = 2.829, 1.54  # max of nine Exp(1) (3×3 max filter)
+    n = np.maximum(valid.sum(axis=1), 1)
+    return ((best * valid).sum(axis=1) / n - mean0) * np.sqrt(n / var0)
+
+
+def _period_candidates(r: np.ndarray) -> list[tuple[float, float]]:
+    """Most likely (vertical, horizontal) tile periods, best first, from a spectral comb search."""
     h, w = r.shape
-    shape = r.shape
-    spec = sfft.rfft2(r, workers=1)
-    ac = sfft.irfft2(np.abs(spec) ** 2, s=shape, workers=1)
-    ac /= ac[0, 0] + 1e-12
-    limit = int(min(h, w) / 1.6)
-    if limit < 24:
+    longest = min(MAX_PERIOD, min(h, w) / 2.0)
+    if longest <= MIN_PERIOD:
         return []
-    lags = np.arange(limit)
-    row = ac[0, :limit] / np.maximum(1 - lags / w, 0.5)
-    col = ac[:limit, 0] / np.maximum(1 - lags / h, 0.5)
-    longest = int(min(MAX_PERIOD, min(h, w) / 2.2))
-    both = row + col
-    # A true period has peaks at its multiples and none half-way between
-    # them; the half-way term also rejects multiples of the true period.
-    local_max = np.maximum(np.maximum(both, np.roll(both, 1)), np.roll(both, -1))
-    local_max[-1] = -np.inf
-    ks = np.arange(24, max(longest, 25))
-    score = np.full(limit, -np.inf)
-    peak_sum = np.zeros(len(ks))
-    peak_n = np.zeros(len(ks))
-    trough_sum = np.zeros(len(ks))
-    trough_n = np.zeros(len(ks))
-    for m in range(1, 4):
-        idx = m * ks
-        ok = idx + 2 < limit
-        peak_sum[ok] += local_max[idx[ok]]
-        peak_n += ok
-    for m in range(0, 3):
-        idx = ((m + 0.5) * ks).astype(np.int64)
-        ok = (m + 0.5) * ks + 2 < limit
-        trough_sum[ok] += local_max[idx[ok]]
-        trough_n += ok
-    valid = (peak_n > 0) & (trough_n > 0)
-    score[ks[valid]] = peak_sum[valid] / peak_n[valid] - trough_sum[valid] / trough_n[valid]
-    order = np.argsort(score)[::-1]
-    picked: list[int] = []
-    for k in order:
-        if not np.isfinite(score[k]):
+    spec = sfft.rfft2(r, workers=1)
+    power = (spec.real**2 + spec.imag**2).astype(np.float32)
+    power /= ndimage.uniform_filter(power, 9, mode="wrap") + 1e-12
+    # Coarse: 0.8 % steps on a 3×3 max-filtered spectrum (tolerant of period error), then
+    # fine: 0.1 % steps around the best coarse candidates with all harmonics.
+    coarse = MIN_PERIOD * np.exp(np.arange(0, np.log(longest / MIN_PERIOD), 0.008))
+    dilated = ndimage.maximum_filter(power, 3, mode="nearest")
+    score = _comb_scores(dilated, (h, w), coarse, coarse, TILE_CHIPS // 2, spread=False)
+    picked: list[float] = []
+    for i in np.argsort(score)[::-1]:
+        if all(abs(coarse[i] / q - 1) > 0.03 for q in picked):
+            picked.append(float(coarse[i]))
+        if len(picked) >= 2 * MAX_PERIOD_CANDIDATES:
             break
-        if all(abs(k - q) > max(2, 0.04 * q) for q in picked):
-            picked.append(int(k))
-        if len(picked) >= MAX_PERIOD_CANDIDATES:
-            break
-    refined: list[float] = []
-    for k in picked:
-        refined.append(_refine_period(row, col, k, limit))
-    return refined
+    refined: list[tuple[float, float, float]] = []
+    steps = np.exp(np.arange(-0.012, 0.0121, 0.001))
+    for p in picked:
+        grid = p * steps
+        fine = _comb_scores(power, (h, w), grid, grid, TILE_CHIPS // 2)
+        p = float(grid[int(np.argmax(fine))])
+        # Then each axis on its own (resizing rounds each side separately).
+        py = float((p * steps)[int(np.argmax(_comb_scores(power, (h, w), p * steps, np.full(len(steps), p), TILE_CHIPS // 2)))])
+        px_scores = _comb_scores(power, (h, w), np.full(len(steps), py), p * steps, TILE_CHIPS // 2)
+        px = float((p * steps)[int(np.argmax(px_scores))])
+        refined.append((float(px_scores.max()), py, px))
+    refined.sort(reverse=True)
+    return [(py, px) for _, py, px in refined[:MAX_PERIOD_CANDIDATES]]
 
 
-def _refine_period(row: np.ndarray, col: np.ndarray, k: int, limit: int) -> float:
-    """Sub-pixel period from the peak at the highest multiple of ``k`` inside the searched range."""
-    both = row + col
-    m = max(1, (limit - 3) // k)
-    while m >= 1:
-        c = m * k
-        half = max(2, int(0.03 * c))
-        lo, hi = max(c - half, 1), min(c + half + 1, limit - 1)
-        if hi - lo >= 3:
-            i = int(np.argmax(both[lo:hi])) + lo
-            a, b, cc = both[i - 1], both[i], both[i + 1]
-            den = a - 2 * b + cc
-            off = 0.5 * (a - cc) / den if den < 0 else 0.0
-            est = (i + float(np.clip(off, -0.5, 0.5))) / m
-            if abs(est - k) <= 1.5:
-                return est
-        m -= 1
-    return float(k)
-
-
-def _fold(r: np.ndarray, period: float) -> np.ndarray:
+def _fold(r: np.ndarray, period: float | tuple[float, float]) -> np.ndarray:
+    """Average ``r`` modulo the tile period onto a FOLD×FOLD grid (separable, sparse one-hot sums)."""
     h, w = r.shape
-    ys = (np.floor((np.arange(h) % period) / period * FOLD).astype(np.int64)) % FOLD
-    xs = (np.floor((np.arange(w) % period) / period * FOLD).astype(np.int64)) % FOLD
-    idx = (ys[:, None] * FOLD + xs[None, :]).ravel()
-    sums = np.bincount(idx, weights=r.ravel().astype(np.float64), minlength=FOLD * FOLD)
-    counts = np.bincount(idx, minlength=FOLD * FOLD)
-    return (sums / np.maximum(counts, 1)).reshape(FOLD, FOLD)
+    py, px = (period, period) if isinstance(period, (int, float)) else period
+    ys = (np.floor((np.arange(h) % py) / py * FOLD).astype(np.int64)) % FOLD
+    xs = (np.floor((np.arange(w) % px) / px * FOLD).astype(np.int64)) % FOLD
+    rows = sparse.csr_matrix((np.ones(h, dtype=np.float32), (ys, np.arange(h))), shape=(FOLD, h))
+    cols = sparse.csr_matrix((np.ones(w, dtype=np.float32), (xs, np.arange(w))), shape=(FOLD, w))
+    sums = np.asarray((cols @ np.asarray(rows @ r).T).T, dtype=np.float64)
+    counts = np.outer(np.bincount(ys, minlength=FOLD), np.bincount(xs, minlength=FOLD))
+    return sums / np.maximum(counts, 1)
 
 
 class ImageMark:
@@ -337,11 +350,15 @@ class ImageMark:
         first = self._tiled(tile, h, w, p)
         first *= target_rms / float(np.sqrt(np.mean(first**2)))
         whitening = _whitening(y)
-        host = _fourier_resize(_fold(_residual(y, whitening), float(p)), TILE_CHIPS)
+        host = _fourier_resize(_fold(whitening[2], float(p)), TILE_CHIPS)
         response = _fourier_resize(_fold(_residual(first, whitening), float(p)), TILE_CHIPS)
         gain = float(np.sum(response * tile) / np.sum(tile * tile))
         if gain > 0 and HOST_CANCEL > 0:
-            tile = tile - HOST_CANCEL * host / gain
+            # Cancel only the host interference that works against each chip:
+            # helpful interference is kept (it costs nothing), which leaves
+            # more energy on the tile lattice for synchronisation.
+            harmful = host * tile < 0
+            tile = tile - HOST_CANCEL * np.where(harmful, host, 0.0) / gain
         wm = self._tiled(tile, h, w, p)
         return wm * (target_rms / float(np.sqrt(np.mean(wm**2))))
 
@@ -406,7 +423,12 @@ class ImageMark:
             )
         y = _luma(arr[..., :3] if arr.ndim == 3 else arr)
         r = _residual(y)
-        periods = [period * (1.0 + delta) for period in _period_candidates(r) for delta in SCALE_REFINEMENTS]
+        periods = [(py * (1.0 + d), px * (1.0 + d)) for py, px in _period_candidates(r) for d in SCALE_REFINEMENTS]
+        # Most edits (JPEG, crops, noise, tone) keep the scale: always also try
+        # the embedding periods themselves, which needs no period estimate.
+        for native in (PERIOD, SMALL_PERIOD):
+            if native <= min(h, w) / 1.5 and not any(abs(py - native) < 0.5 and abs(px - native) < 0.5 for py, px in periods):
+                periods.append((float(native), float(native)))
         folds = [_fold(r, p) for p in periods]
 
         return [mark._decode_folds(folds, periods) for mark in marks]
