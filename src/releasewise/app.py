@@ -17,11 +17,12 @@ from fastapi.staticfiles import StaticFiles
 
 from releasewise import __version__
 from releasewise.api import access as access_api
+from releasewise.api import assessments as assessments_api
 from releasewise.api import routes as core_api
 from releasewise.bootstrap import build_runtime
 from releasewise.config import Settings
 from releasewise.hfapi import routes as hf_routes
-from releasewise.services import outbox
+from releasewise.services import outbox, reviews
 from releasewise.services.runtime import Runtime
 from releasewise.web import errors as web_errors
 from releasewise.web import routes as core_web
@@ -31,18 +32,24 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 # Each capability adds its own router modules here (see docs/architecture.md).
-API_ROUTERS = [core_api.router, access_api.router, hf_routes.router]
+API_ROUTERS = [core_api.router, access_api.router, assessments_api.router, hf_routes.router]
 WEB_ROUTERS = [core_web.router]
 
 
-async def _deliver_outbox_forever(rt: Runtime) -> None:
-    """Retry mail that could not be sent at once (the request path tries first)."""
+def reconcile(rt: Runtime) -> None:
+    """Time-based side effects, derived from stored dates; idempotent, so any process may run it."""
+    reviews.send_reminders(rt)
+    outbox.deliver_pending(rt)
+
+
+async def _reconcile_forever(rt: Runtime) -> None:
+    """Queue due reminders and retry mail that could not be sent at once."""
     while True:
         await asyncio.sleep(rt.settings.outbox_interval_seconds)
         try:
-            await asyncio.to_thread(outbox.deliver_pending, rt)
+            await asyncio.to_thread(reconcile, rt)
         except Exception:  # noqa: BLE001 - keep the loop alive; the error is logged
-            log.exception("Outbox delivery failed; will retry")
+            log.exception("Reconcile pass failed; will retry")
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
@@ -53,7 +60,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         rt = runtime or build_runtime(settings or Settings())
         app.state.runtime = rt
         app.state.secret_key = rt.settings.effective_secret_key()
-        task = asyncio.create_task(_deliver_outbox_forever(rt))
+        task = asyncio.create_task(_reconcile_forever(rt))
         try:
             yield
         finally:
