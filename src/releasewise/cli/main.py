@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from releasewise.cli import config as cli_config
+from releasewise.cli.access import access_app, pull, push
 from releasewise.cli.client import ApiClient, ApiError
 
 app = typer.Typer(help="releasewise: responsible release of generative ML research.", no_args_is_help=True,
@@ -38,6 +39,9 @@ app.add_typer(project_app, name="project")
 app.add_typer(asset_app, name="asset")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+app.add_typer(access_app, name="access")
+app.command("push")(push)
+app.command("pull")(pull)
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)  # errors stay one greppable line
@@ -406,3 +410,17 @@ def audit_verify(org: str, as_json: JsonFlag = False) -> None:
                           f"{verdict['problem']}.")
     if not verdict["intact"]:
         raise typer.Exit(2)
+
+
+def _register_assessment_commands() -> None:
+    """Imported last: the module reuses this one's helpers (call, show, fail)."""
+    from releasewise.cli.assessments import asset_tier, assess_app, decision_app, review_app, reviewer_app
+
+    app.add_typer(assess_app, name="assess")
+    app.add_typer(reviewer_app, name="reviewer")
+    app.add_typer(review_app, name="review")
+    app.add_typer(decision_app, name="decision")
+    asset_app.command("tier")(asset_tier)
+
+
+_register_assessment_commands()
