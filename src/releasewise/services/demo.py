@@ -7,11 +7,13 @@ real one and the demo exercises the code it shows off.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from importlib import resources
 
 from sqlalchemy import select
 
-from releasewise.services import accounts, orgs, projects
-from releasewise.services.runtime import Runtime
+from releasewise.services import accounts, assessments, decisions, orgs, projects, reviews, tiers
+from releasewise.services.runtime import Actor, Runtime
 from releasewise.store.models import Organization
 
 DEMO_ORG_SLUG = "resonance-lab"
@@ -81,4 +83,32 @@ def seed_demo(rt: Runtime) -> list[DemoLogin]:
     )
     projects.create_asset(rt, lead, DEMO_ORG_SLUG, "prosody-data", name="Corpus v1", kind="data",
                           description="180 hours, 48 kHz, with consent forms.")
+    _seed_review(rt, actors)
     return DEMO_PEOPLE
+
+
+def _seed_review(rt: Runtime, actors: dict[str, Actor]) -> None:
+    """A submitted assessment, an external expert, a closed review and a first widening, as a lab would have."""
+    text = (resources.files("releasewise.demo") / "echo-2-assessment.yaml").read_text(encoding="utf-8")
+    assessments.import_document(rt, actors["priya"], DEMO_ORG_SLUG, "echo-2", text, submit_version=True)
+    lead, sam = actors["jonas"], actors["sam"]
+    reviews.add_reviewer(rt, lead, DEMO_ORG_SLUG, email="sam@resonance-lab.example",
+                         expertise=["fraud", "security", "audio"], note="Former bank fraud investigator")
+    review = reviews.request_review(
+        rt, lead, DEMO_ORG_SLUG, "echo-2", version=1, reviewers=["sam"],
+        steps=["echo-2-paper:public", "echo-2-detector:trusted_partners", "echo-2-small-120m:vetted_researchers"],
+        due_at=rt.clock.now() + timedelta(days=10),
+        note="Stage 1: paper and detector first, the small model to vetted researchers.",
+    )
+    reviews.declare_conflict(rt, sam, DEMO_ORG_SLUG, review.id, has_conflict=False)
+    reviews.vote(rt, sam, DEMO_ORG_SLUG, review.id, vote="approve_with_conditions",
+                 conditions=["Share the detector with at least two platforms before the paper is public"],
+                 comments="The small model's prosody is detectably synthetic; the large one must wait.",
+                 stances={"misuse_risk": 2, "counterfactual_impact": 3, "value_of_openness": 4,
+                          "who_should_decide": 3, "attention_effects": 2})
+    decision_id = reviews.close_review(rt, lead, DEMO_ORG_SLUG, review.id,
+                                       rationale="Detector first; the paper and small model carry limited "
+                                       "marginal risk given comparable open models within a year.")
+    decisions.mark_condition_met(rt, lead, DEMO_ORG_SLUG, decision_id, 0)
+    tiers.set_asset_tier(rt, lead, DEMO_ORG_SLUG, "echo-2", "echo-2-detector", "trusted_partners",
+                         reason="Stage 1: detector to platforms under embargo")
