@@ -237,6 +237,10 @@ def upload_chunk(rt: Runtime, actor: Actor, upload_key: str, file_id: int, *, of
     from the start through the end of this chunk; a mismatch rejects the chunk and stores nothing."""
     if len(data) > MAX_CHUNK_BYTES:
         raise InvalidInput(f"Chunks are at most {MAX_CHUNK_BYTES} bytes; send smaller chunks.")
+    running_sha256 = (running_sha256 or "").strip().lower()
+    if len(running_sha256) != 64 or any(c not in "0123456789abcdef" for c in running_sha256):
+        raise InvalidInput("The chunk's running digest must be a SHA-256 digest: 64 hexadecimal characters.",
+                           field="X-Running-SHA256")
     with rt.read() as session:
         version, org, project, asset = _load_upload(session, actor, upload_key)
         row = session.get(VersionFile, file_id)
@@ -255,7 +259,7 @@ def upload_chunk(rt: Runtime, actor: Actor, upload_key: str, file_id: int, *, of
         declared = row.declared_sha256
         target = f"{project.slug}/{asset.slug}/v{version.number}"
         org_id = org.id
-    if end == row.size and declared and running_sha256.strip().lower() != declared:
+    if end == row.size and declared and running_sha256 != declared:
         raise InvalidInput(f"'{row.path}' does not match the SHA-256 declared for it; nothing was stored.")
     try:
         state = blobs(rt).append(upload_key, file_id, offset, data, running_sha256)
