@@ -24,6 +24,7 @@ from releasewise.config import Settings
 from releasewise.hfapi import routes as hf_routes
 from releasewise.services import outbox, reviews
 from releasewise.services.runtime import Runtime
+from releasewise.web import assessments as assessments_web
 from releasewise.web import access as access_web
 from releasewise.web import errors as web_errors
 from releasewise.web import routes as core_web
@@ -34,7 +35,7 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 # Each capability adds its own router modules here (see docs/architecture.md).
 API_ROUTERS = [core_api.router, access_api.router, assessments_api.router, hf_routes.router]
-WEB_ROUTERS = [core_web.router, access_web.router]
+WEB_ROUTERS = [core_web.router, access_web.router, assessments_web.router]
 
 
 def reconcile(rt: Runtime) -> None:

@@ -33,6 +33,7 @@ DEMO_PEOPLE = [
     DemoLogin("priya", "researcher", "Priya Raman, speech synthesis researcher"),
     DemoLogin("sam", "reviewer", "Sam Whitfield, external fraud and security reviewer"),
     DemoLogin("lee", "viewer", "Lee Chen, communications"),
+    DemoLogin("amara", "reviewer", "Amara Osei, election-integrity researcher (external reviewer)"),
 ]
 
 ECHO_ASSETS = [
@@ -91,11 +92,13 @@ def _seed_review(rt: Runtime, actors: dict[str, Actor]) -> None:
     """A submitted assessment, an external expert, a closed review and a first widening, as a lab would have."""
     text = (resources.files("releasewise.demo") / "echo-2-assessment.yaml").read_text(encoding="utf-8")
     assessments.import_document(rt, actors["priya"], DEMO_ORG_SLUG, "echo-2", text, submit_version=True)
-    lead, sam = actors["jonas"], actors["sam"]
+    lead, sam, amara = actors["jonas"], actors["sam"], actors["amara"]
     reviews.add_reviewer(rt, lead, DEMO_ORG_SLUG, email="sam@resonance-lab.example",
                          expertise=["fraud", "security", "audio"], note="Former bank fraud investigator")
+    reviews.add_reviewer(rt, lead, DEMO_ORG_SLUG, email="amara@resonance-lab.example",
+                         expertise=["disinformation", "elections"], note="Election-integrity researcher")
     review = reviews.request_review(
-        rt, lead, DEMO_ORG_SLUG, "echo-2", version=1, reviewers=["sam"],
+        rt, lead, DEMO_ORG_SLUG, "echo-2", version=1, reviewers=["sam", "amara"],
         steps=["echo-2-paper:public", "echo-2-detector:trusted_partners", "echo-2-small-120m:vetted_researchers"],
         due_at=rt.clock.now() + timedelta(days=10),
         note="Stage 1: paper and detector first, the small model to vetted researchers.",
@@ -106,6 +109,11 @@ def _seed_review(rt: Runtime, actors: dict[str, Actor]) -> None:
                  comments="The small model's prosody is detectably synthetic; the large one must wait.",
                  stances={"misuse_risk": 2, "counterfactual_impact": 3, "value_of_openness": 4,
                           "who_should_decide": 3, "attention_effects": 2})
+    reviews.declare_conflict(rt, amara, DEMO_ORG_SLUG, review.id, has_conflict=False)
+    reviews.vote(rt, amara, DEMO_ORG_SLUG, review.id, vote="approve",
+                 comments="Detection researchers need the paper and samples now; withholding them helps no one.",
+                 stances={"misuse_risk": 4, "counterfactual_impact": 1, "value_of_openness": 5,
+                          "who_should_decide": 4, "attention_effects": 3})
     decision_id = reviews.close_review(rt, lead, DEMO_ORG_SLUG, review.id,
                                        rationale="Detector first; the paper and small model carry limited "
                                        "marginal risk given comparable open models within a year.")

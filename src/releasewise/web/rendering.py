@@ -22,17 +22,19 @@ def _utc(value: datetime | None) -> str:
 
 
 templates.env.filters["utc"] = _utc
-templates.env.globals["version"] = __version__
+templates.env.globals["app_version"] = __version__
 templates.env.globals["tiers"] = [t.value for t in Tier]
 templates.env.globals["asset_kinds"] = {k.value: d for k, d in ASSET_KIND_DESCRIPTIONS.items()}
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
     response = HTMLResponse("")
+    message, is_error = security.pop_flash(request, response)
     ctx: dict[str, Any] = {
         "actor": getattr(request.state, "actor", None),
         "csrf_token": security.csrf_token(request),
-        "flash": security.pop_flash(request, response),
+        "flash": "" if is_error else message,
+        "flash_error": message if is_error else "",
         **(context or {}),
     }
     rendered = templates.TemplateResponse(request, name, ctx, status_code=status_code)

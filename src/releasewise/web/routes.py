@@ -56,10 +56,10 @@ MaybeUser = Annotated[Actor | None, Depends(optional_actor)]
 CSRF = Depends(csrf_protected)
 
 
-def redirect(url: str, message: str = "") -> RedirectResponse:
+def redirect(url: str, message: str = "", *, error: bool = False) -> RedirectResponse:
     response = RedirectResponse(url, status_code=303)
     if message:
-        security.flash(response, message)
+        security.flash(response, message, error=error)
     return response
 
 

@@ -75,15 +75,21 @@ def finish(request: Request, response: Response) -> Response:
     return response
 
 
-def flash(response: Response, message: str) -> None:
-    response.set_cookie(FLASH_COOKIE, quote(message[:300]), max_age=60, httponly=True, samesite="lax", path="/")
+ERROR_MARK = "!"
 
 
-def pop_flash(request: Request, response: Response) -> str:
-    raw = request.cookies.get(FLASH_COOKIE)
+def flash(response: Response, message: str, *, error: bool = False) -> None:
+    """A one-time message for the next page; errors are marked so they render as errors."""
+    text = (ERROR_MARK if error else "") + message[:600]
+    response.set_cookie(FLASH_COOKIE, quote(text), max_age=60, httponly=True, samesite="lax", path="/")
+
+
+def pop_flash(request: Request, response: Response) -> tuple[str, bool]:
+    """The pending message and whether it reports an error."""
+    raw = unquote(request.cookies.get(FLASH_COOKIE) or "")
     if raw:
         response.delete_cookie(FLASH_COOKIE, path="/")
-    return unquote(raw or "")
+    return (raw[1:], True) if raw.startswith(ERROR_MARK) else (raw, False)
 
 
 class SecurityHeadersMiddleware:

@@ -1,0 +1,121 @@
+"""Server-drawn SVG charts (no JavaScript; colours as SVG attributes, which the CSP allows).
+
+The risk matrix plots each scenario by likelihood (x) and magnitude (y); the
+recommendation chart shows, per asset, the marginal risk of each widening step
+against the organisation's threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from html import escape
+from typing import Any
+
+REVIEWER_COLOURS = ["#3650d6", "#d97706", "#0f766e", "#9333ea", "#be123c", "#4d7c0f"]
+TIER_LABELS = ["team", "reviewers", "partners", "vetted", "registered", "public"]
+
+
+def _cell_colour(x: int, y: int) -> str:
+    level = x + y  # 0..8
+    palette = ["#e8f5ec", "#e8f5ec", "#f3f7df", "#fdf3d7", "#fde7c8", "#fbd3b6", "#f6b9a6", "#f09c93", "#e9817f"]
+    return palette[level]
+
+
+def risk_matrix(scenarios: Sequence[Mapping[str, Any]], size: int = 360) -> str:
+    """5×5 likelihood × magnitude grid with numbered scenario dots."""
+    pad, cell = 44, (size - 60) / 5
+    parts = [f'<svg class="chart risk-matrix" viewBox="0 0 {size} {size}" role="img" '
+             f'aria-label="Risk matrix: scenarios by likelihood and magnitude" xmlns="http://www.w3.org/2000/svg">']
+    for gx in range(5):
+        for gy in range(5):
+            parts.append(f'<rect x="{pad + gx * cell:.1f}" y="{10 + (4 - gy) * cell:.1f}" width="{cell:.1f}" '
+                         f'height="{cell:.1f}" fill="{_cell_colour(gx, gy)}" stroke="#ffffff"/>')
+    parts.append(f'<text x="{pad + 2.5 * cell:.1f}" y="{size - 8}" text-anchor="middle" font-size="12" '
+                 f'fill="#5d6b82">likelihood →</text>')
+    parts.append(f'<text x="14" y="{10 + 2.5 * cell:.1f}" text-anchor="middle" font-size="12" fill="#5d6b82" '
+                 f'transform="rotate(-90 14 {10 + 2.5 * cell:.1f})">magnitude →</text>')
+    placed: dict[tuple[int, int], int] = {}
+    for number, s in enumerate(scenarios, start=1):
+        x = pad + float(s["likelihood"]) * 5 * cell
+        y = 10 + (1 - float(s["magnitude"])) * 5 * cell
+        key = (round(x / 12), round(y / 12))
+        offset = placed.get(key, 0)
+        placed[key] = offset + 1
+        x += offset * 9
+        title = escape(f"{number}. {s['title']}: likelihood {s['likelihood']:.2f}, magnitude {s['magnitude']:.2f}")
+        parts.append(f'<g class="dot"><title>{title}</title><circle cx="{x:.1f}" cy="{y:.1f}" r="11" '
+                     f'fill="#1d2433" stroke="#ffffff" stroke-width="2"/><text x="{x:.1f}" y="{y + 4:.1f}" '
+                     f'text-anchor="middle" font-size="11" font-weight="700" fill="#ffffff">{number}</text></g>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def recommendation_chart(assets: Sequence[Mapping[str, Any]], threshold: float) -> str:
+    """One row per asset: each tier's marginal risk as a bar, red beyond the threshold, the recommended tier ringed."""
+    label_w, col_w, row_h, top = 170, 86, 34, 30
+    width = label_w + col_w * 6 + 10
+    height = top + row_h * len(assets) + 10
+    parts = [f'<svg class="chart recommendation" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="Marginal risk of each widening step per asset" xmlns="http://www.w3.org/2000/svg">']
+    for i, label in enumerate(TIER_LABELS):
+        parts.append(f'<text x="{label_w + i * col_w + col_w / 2:.0f}" y="18" text-anchor="middle" font-size="11" '
+                     f'fill="#5d6b82">{label}</text>')
+    scale = max([threshold * 2] + [float(t["marginal"]) for a in assets for t in a["tiers"]])
+    for row, asset in enumerate(assets):
+        y = top + row * row_h
+        parts.append(f'<text x="{label_w - 8}" y="{y + 21}" text-anchor="end" font-size="12" fill="#1d2433">'
+                     f'{escape(str(asset["asset"]))}</text>')
+        for i, tier in enumerate(asset["tiers"]):
+            x = label_w + i * col_w
+            marginal = float(tier["marginal"])
+            within = bool(tier["within_threshold"])
+            recommended = tier["tier"] == asset["recommended_tier"]
+            bar = max(2.0, (col_w - 14) * marginal / scale) if marginal > 0 else 0
+            parts.append(f'<rect x="{x + 4}" y="{y + 4}" width="{col_w - 8}" height="{row_h - 8}" rx="5" '
+                         f'fill="{"#eef6ff" if within else "#fdecea"}" '
+                         f'stroke="{"#3650d6" if recommended else "none"}" stroke-width="2"/>')
+            if bar:
+                parts.append(f'<rect x="{x + 7}" y="{y + row_h / 2 - 4:.0f}" width="{bar:.1f}" height="8" rx="3" '
+                             f'fill="{"#6f86f0" if within else "#d64545"}"/>')
+            parts.append(f'<title>{escape(str(asset["asset"]))} → {tier["tier"]}: marginal risk {marginal:.3f} '
+                         f'({"within" if within else "over"} threshold {threshold:g})</title>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def stance_chart(disagreement: Sequence[Mapping[str, Any]]) -> str:
+    """Each dimension on a 1–5 line with one dot per reviewer: spread shows disagreement."""
+    label_w, line_w, row_h = 360, 300, 36
+    reviewers: list[str] = []
+    for dim in disagreement:
+        reviewers.extend(r for r in dim.get("stances", {}) if r not in reviewers)
+    colour_of = {r: REVIEWER_COLOURS[i % len(REVIEWER_COLOURS)] for i, r in enumerate(reviewers)}
+    legend_h = 22
+    width, height = label_w + line_w + 40, legend_h + 30 + row_h * len(disagreement)
+    parts = [f'<svg class="chart stances" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="Reviewer stances on each dimension of disagreement" xmlns="http://www.w3.org/2000/svg">']
+    x = 10
+    for reviewer in reviewers:
+        parts.append(f'<circle cx="{x + 6}" cy="10" r="6" fill="{colour_of[reviewer]}"/>'
+                     f'<text x="{x + 16}" y="14" font-size="12" fill="#1d2433">{escape(reviewer)}</text>')
+        x += 26 + 8 * len(reviewer)
+    parts += [f'<g transform="translate(0 {legend_h})">',
+              f'<text x="{label_w}" y="16" font-size="11" fill="#5d6b82">1 cautious</text>',
+              f'<text x="{label_w + line_w}" y="16" text-anchor="end" font-size="11" fill="#5d6b82">open 5</text>']
+    for row, dim in enumerate(disagreement):
+        y = 36 + row * row_h
+        colour = "#d64545" if dim.get("diverges") else "#c5cdda"
+        parts.append(f'<text x="{label_w - 10}" y="{y + 4}" text-anchor="end" font-size="12" fill="#1d2433">'
+                     f'{escape(str(dim["label"]))}</text>')
+        parts.append(f'<line x1="{label_w}" y1="{y}" x2="{label_w + line_w}" y2="{y}" stroke="{colour}" '
+                     f'stroke-width="3"/>')
+        seen: dict[int, int] = {}
+        for reviewer, value in dim.get("stances", {}).items():
+            stack = seen.get(int(value), 0)
+            seen[int(value)] = stack + 1
+            x = label_w + (int(value) - 1) / 4 * line_w
+            parts.append(f'<g><title>{escape(str(reviewer))}: {value}</title><circle cx="{x:.0f}" '
+                         f'cy="{y - stack * 9}" r="7" fill="{colour_of[reviewer]}" stroke="#ffffff" '
+                         f'stroke-width="2"/></g>')
+    parts.append("</g></svg>")
+    return "".join(parts)
