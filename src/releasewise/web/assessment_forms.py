@@ -69,19 +69,22 @@ def editor_model(document: Mapping[str, Any]) -> dict[str, Any]:
             return {"score": raw.get("score", 3), "rationale": raw.get("rationale", "")}
         return {"score": raw if isinstance(raw, int) else 3, "rationale": ""}
 
-    assets = document.get("assets") if isinstance(document.get("assets"), Mapping) else {}
-    scenarios = []
+    def mapping(value: Any) -> Mapping[str, Any]:
+        return value if isinstance(value, Mapping) else {}
+
+    assets = mapping(document.get("assets"))
+    scenarios: list[dict[str, Any]] = []
     for raw in document.get("scenarios") or []:
         if isinstance(raw, Mapping):
-            scores = raw.get("scores") if isinstance(raw.get("scores"), Mapping) else {}
+            scores = mapping(raw.get("scores"))
             scenarios.append({**blank_scenario(len(scenarios)), **{k: raw[k] for k in raw if k != "scores"},
                               "scores": {f: score(scores.get(f)) for f in SCORED_FACTORS}})
-    cf = document.get("counterfactual") if isinstance(document.get("counterfactual"), Mapping) else {}
-    benefits = document.get("benefits") if isinstance(document.get("benefits"), Mapping) else {}
+    cf = mapping(document.get("counterfactual"))
+    benefits = mapping(document.get("benefits"))
     return {
         "summary": document.get("summary", ""),
         "assets": {k: (v if isinstance(v, Mapping) else {"hazards": v if isinstance(v, list) else []})
-                   for k, v in (assets or {}).items()},
+                   for k, v in assets.items()},
         "scenarios": scenarios,
         "cf": {"availability": cf.get("availability", "not_available"), "rationale": cf.get("rationale", "")},
         "defenses": score(document.get("defenses")),

@@ -94,7 +94,7 @@ def stance_chart(disagreement: Sequence[Mapping[str, Any]]) -> str:
     width, height = label_w + line_w + 40, legend_h + 30 + row_h * len(disagreement)
     parts = [f'<svg class="chart stances" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="Reviewer stances on each dimension of disagreement" xmlns="http://www.w3.org/2000/svg">']
-    x = 10
+    x = 10.0
     for reviewer in reviewers:
         parts.append(f'<circle cx="{x + 6}" cy="10" r="6" fill="{colour_of[reviewer]}"/>'
                      f'<text x="{x + 16}" y="14" font-size="12" fill="#1d2433">{escape(reviewer)}</text>')
