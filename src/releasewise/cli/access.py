@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -83,24 +84,34 @@ def _state_path(target: str, folder: Path) -> Path:
 def _send_file(c: ApiClient, upload_key: str, file_id: int, path: Path, start: int, size: int, chunk: int,
                advance: Callable[[int], None]) -> None:
     hasher = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open(path, "rb") as fh, ThreadPoolExecutor(max_workers=1) as reader:
         remaining = start
         while remaining:  # resuming: rebuild the running digest of what the server already holds
             block = fh.read(min(_READ, remaining))
             hasher.update(block)
             remaining -= len(block)
-        offset = start
-        while offset < size:
+
+        def next_chunk(offset: int) -> tuple[bytes, str]:
             data = fh.read(min(chunk, size - offset))
+            hasher.update(data)  # hashlib releases the GIL: this overlaps with the previous chunk's upload
+            return data, hasher.hexdigest()
+
+        offset = start
+        pending: Future[tuple[bytes, str]] | None = reader.submit(next_chunk, offset) if offset < size else None
+        while pending is not None:
+            data, digest = pending.result()
             if not data:
                 _fail(f"{path} changed while it was being pushed; push again.")
-            hasher.update(data)
+            following = offset + len(data)
+            pending = reader.submit(next_chunk, following) if following < size else None
             response = c.http.put(f"/api/v1/uploads/{upload_key}/files/{file_id}", params={"offset": offset},
-                                  content=data, headers={"X-Running-SHA256": hasher.hexdigest(),
+                                  content=data, headers={"X-Running-SHA256": digest,
                                                          "Content-Type": "application/octet-stream"})
             if response.status_code >= 400:
+                if pending is not None:
+                    pending.cancel()
                 _raise_problem(response)
-            offset += len(data)
+            offset = following
             advance(len(data))
 
 

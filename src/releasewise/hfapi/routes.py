@@ -89,7 +89,7 @@ def _translate(exc: ReleasewiseError) -> HfError:
     return HfError(exc.status_code, None, exc.message)
 
 
-def optional_actor(request: Request, rt: RuntimeDep) -> Actor | None:
+def resolve_actor(request: Request, rt: Runtime) -> Actor | None:
     """huggingface_hub sends ``Authorization: Bearer <token>``; no header means anonymous."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
@@ -101,6 +101,10 @@ def optional_actor(request: Request, rt: RuntimeDep) -> Actor | None:
         return tokens.resolve_token(rt, value.strip(), ip=client_ip(request))
     except NotAuthenticated:
         raise HfError(401, None, "Invalid credentials in Authorization header") from None
+
+
+def optional_actor(request: Request, rt: RuntimeDep) -> Actor | None:
+    return resolve_actor(request, rt)
 
 
 MaybeActor = Annotated[Actor | None, Depends(optional_actor)]
@@ -239,6 +243,7 @@ def _resolve(request: Request, rt: Runtime, actor: Actor | None, org: str, name:
 
 
 @router.api_route("/{org}/{name}/resolve/{revision}/{path:path}", methods=["GET", "HEAD"])
-def resolve(request: Request, rt: RuntimeDep, actor: MaybeActor, org: str, name: str, revision: str,
-            path: str) -> Response:
-    return _resolve(request, rt, actor, org, name, revision, path)
+def resolve(request: Request, rt: RuntimeDep, org: str, name: str, revision: str, path: str) -> Response:
+    # The token is resolved here rather than in a dependency: one worker-thread hop per request, not two
+    # (this is the hottest route: every file of every download starts with a HEAD).
+    return _resolve(request, rt, resolve_actor(request, rt), org, name, revision, path)

@@ -382,18 +382,22 @@ def _facts(session: Session, rt: Runtime, actor: Actor | None, org: Organization
     if actor is None or Scope.read not in actor.scopes:
         return AccessFacts(signed_in=False)
     now = rt.clock.now()
-    role = session.scalar(select(Membership.role).where(Membership.org_id == org.id,
-                                                        Membership.user_id == actor.user_id))
-    is_member = role is not None and explain(Role(role), Action.asset_download, actor.scopes).allowed
+    # One round trip for every fact (this runs on each HEAD/GET of a file).
     live = (AccessGrant.asset_id == asset.id, AccessGrant.revoked_at.is_(None), AccessGrant.expires_at > now)
     my_orgs = select(Membership.org_id).where(Membership.user_id == actor.user_id)
-    org_grant = session.scalar(select(AccessGrant.id).where(*live, AccessGrant.grantee_org_id.in_(my_orgs))
-                               .order_by(AccessGrant.expires_at.desc()).limit(1))
-    user_grant = session.scalar(select(AccessGrant.id).where(*live, AccessGrant.user_id == actor.user_id)
-                                .order_by(AccessGrant.expires_at.desc()).limit(1))
-    current = session.scalar(select(func.max(AccessAgreement.version)).where(AccessAgreement.project_id == project.id))
-    accepted = session.scalar(select(func.max(AgreementAcceptance.version)).where(
-        AgreementAcceptance.project_id == project.id, AgreementAcceptance.user_id == actor.user_id))
+    role, org_grant, user_grant, current, accepted = session.execute(select(
+        select(Membership.role).where(Membership.org_id == org.id, Membership.user_id == actor.user_id)
+        .scalar_subquery(),
+        select(AccessGrant.id).where(*live, AccessGrant.grantee_org_id.in_(my_orgs))
+        .order_by(AccessGrant.expires_at.desc()).limit(1).scalar_subquery(),
+        select(AccessGrant.id).where(*live, AccessGrant.user_id == actor.user_id)
+        .order_by(AccessGrant.expires_at.desc()).limit(1).scalar_subquery(),
+        select(func.max(AccessAgreement.version)).where(AccessAgreement.project_id == project.id).scalar_subquery(),
+        select(func.max(AgreementAcceptance.version)).where(
+            AgreementAcceptance.project_id == project.id, AgreementAcceptance.user_id == actor.user_id)
+        .scalar_subquery(),
+    )).one()
+    is_member = role is not None and explain(Role(role), Action.asset_download, actor.scopes).allowed
     return AccessFacts(True, is_member, org_grant, user_grant, current, accepted)
 
 
@@ -430,20 +434,33 @@ def access_context(session: Session, rt: Runtime, actor: Actor | None, org_slug:
     raise AccessGated(message, request_path=context.request_path, signed_in=facts.signed_in)
 
 
-def _resolve_version(session: Session, asset_id: int, revision: str) -> AssetVersion:
+def _revision_filter(revision: str) -> tuple[Any, ...] | None:
+    """Conditions on AssetVersion for a revision; None when it cannot name a version."""
     rev = (revision or "main").strip()
-    query = select(AssetVersion).where(AssetVersion.asset_id == asset_id, AssetVersion.status == "complete")
     if rev == "main":
-        version = session.scalars(query.order_by(AssetVersion.number.desc()).limit(1)).first()
-    elif len(rev) == 40 and all(c in "0123456789abcdef" for c in rev):
-        version = session.scalars(query.where(AssetVersion.commit_sha == rev)).first()
-    else:
-        digits = rev[1:] if rev[:1] in ("v", "V") else rev
-        version = (session.scalars(query.where(AssetVersion.number == int(digits))).first()
-                   if digits.isdigit() and len(digits) < 10 else None)
+        return ()
+    if len(rev) == 40 and all(c in "0123456789abcdef" for c in rev):
+        return (AssetVersion.commit_sha == rev,)
+    digits = rev[1:] if rev[:1] in ("v", "V") else rev
+    if digits.isdigit() and len(digits) < 10:
+        return (AssetVersion.number == int(digits),)
+    return None
+
+
+def _revision_not_found(revision: str) -> RevisionNotFound:
+    return RevisionNotFound(f"No complete version '{revision}'. Revisions are 'main' (the newest), v1, v2, ... "
+                            "or a version's commit id.")
+
+
+def _resolve_version(session: Session, asset_id: int, revision: str) -> AssetVersion:
+    conditions = _revision_filter(revision)
+    version = None
+    if conditions is not None:
+        version = session.scalars(
+            select(AssetVersion).where(AssetVersion.asset_id == asset_id, AssetVersion.status == "complete",
+                                       *conditions).order_by(AssetVersion.number.desc()).limit(1)).first()
     if version is None:
-        raise RevisionNotFound(f"No complete version '{rev}'. Revisions are 'main' (the newest), v1, v2, … "
-                               "or a version's commit id.")
+        raise _revision_not_found(revision)
     return version
 
 
@@ -462,15 +479,24 @@ def resolve_file(rt: Runtime, actor: Actor | None, org_slug: str, repo_name: str
                  path: str) -> FileTicket:
     with rt.read() as session:
         context = access_context(session, rt, actor, org_slug, repo_name)
-        version = _resolve_version(session, context.asset_id, revision)
-        row = session.scalars(select(VersionFile).where(VersionFile.version_id == version.id,
-                                                        VersionFile.path == path)).first()
+        conditions = _revision_filter(revision)
+        if conditions is None:
+            raise _revision_not_found(revision)
+        newest = (select(AssetVersion.id).where(AssetVersion.asset_id == context.asset_id,
+                                                AssetVersion.status == "complete", *conditions)
+                  .order_by(AssetVersion.number.desc()).limit(1).scalar_subquery())
+        row = session.execute(
+            select(AssetVersion.id, AssetVersion.commit_sha, VersionFile.path, VersionFile.size, VersionFile.sha256)
+            .join(VersionFile, VersionFile.version_id == AssetVersion.id)
+            .where(AssetVersion.id == newest, VersionFile.path == path)
+        ).first()
         if row is None:
+            version = _resolve_version(session, context.asset_id, revision)  # RevisionNotFound if that is why
             raise EntryNotFound(f"Version v{version.number} of {context.repo_id} has no file '{path}'.")
+        version_id, commit, file_path, size, sha256 = row
         store = blobs(rt)
-        assert version.commit_sha is not None
-        return FileTicket(context, version.id, version.commit_sha, row.path, row.size, row.sha256,
-                          store.path(row.sha256), store.relative_path(row.sha256))
+        return FileTicket(context, version_id, commit or "", file_path, size, sha256, store.path(sha256),
+                          store.relative_path(sha256))
 
 
 def log_download(rt: Runtime, actor: Actor | None, ticket: FileTicket, *, sent_bytes: int, range_start: int,
