@@ -84,7 +84,38 @@ def test_bench_writes_markdown(cli, tmp_path):
     save_audio(tmp_path / "aud" / "s.wav", x, rate)
     out = tmp_path / "card.md"
     res = cli("bench", "watermark", "--images", str(tmp_path / "img"), "--audio", str(tmp_path / "aud"),
-              "--markdown", str(out), "--no-baselines", "--no-text", "--fpr-crops", "100", "--timing-runs", "1")
+              "--markdown", str(out), "--no-baselines", "--no-text", "--fpr-crops", "100", "--timing-runs", "1",
+              "--no-one-core")
     assert res.exit_code == 0, res.output
     card = out.read_text()
     assert card.startswith("## Provenance") and "| releasewise |" in card and "jpeg50" in card
+
+
+def test_detect_text_file_with_local_tokenizer(cli, tmp_path):
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    from releasewise.provenance import Keystore, TextMark
+
+    vocab = {"<eos>": 0, "<unk>": 1, **{f"w{i}": i + 2 for i in range(300)}}
+    tk = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tk.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok = PreTrainedTokenizerFast(tokenizer_object=tk, eos_token="<eos>", unk_token="<unk>", pad_token="<eos>")
+    tok.save_pretrained(tmp_path / "tok")
+    cli("keys", "create", "--org", "acme", "--model", "chat")
+    record = Keystore().active("acme", "chat")
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(vocab), n_positions=256, n_embd=32, n_layer=1, n_head=2,
+                                       bos_token_id=0, eos_token_id=0)).eval()
+    prompt = tok(["w1 w2 w3"], return_tensors="pt")
+    out = model.generate(**prompt, watermarking_config=TextMark(record.key).watermarking_config(), do_sample=True,
+                         max_new_tokens=200, min_new_tokens=200, pad_token_id=0)
+    (tmp_path / "gen.txt").write_text(tok.decode(out[0, 3:]))
+    res = cli("detect", str(tmp_path / "gen.txt"), "--tokenizer", str(tmp_path / "tok"), "--json")
+    assert res.exit_code == 0, res.output
+    found = json.loads(res.output)
+    assert found["detected"] and found["model"] == "chat" and found["z_score"] > 5
+    (tmp_path / "plain.txt").write_text(" ".join(f"w{i % 300}" for i in range(0, 2000, 7)))
+    assert cli("detect", str(tmp_path / "plain.txt"), "--tokenizer", str(tmp_path / "tok")).exit_code == 2

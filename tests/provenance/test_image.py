@@ -134,3 +134,13 @@ def test_detect_many_matches_detect(key, other_key, payload, photo):
     results = ImageMark.detect_many(marked, [ImageMark(other_key), ImageMark(key)])
     assert [r.detected for r in results] == [False, True]
     assert results[1].payload == payload
+
+
+def test_huge_array_refused_before_allocating(key, payload):
+    from releasewise.provenance import MediaTooLargeError
+
+    huge = np.broadcast_to(np.zeros((1, 1, 3), dtype=np.uint8), (20_000, 20_000, 3))
+    with pytest.raises(MediaTooLargeError, match="downscale"):
+        ImageMark(key).detect(huge)
+    with pytest.raises(MediaTooLargeError):
+        ImageMark(key).embed(huge, payload)

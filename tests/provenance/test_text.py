@@ -20,6 +20,7 @@ def tiny():
     tk = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     tk.pre_tokenizer = pre_tokenizers.Whitespace()
     tok = PreTrainedTokenizerFast(tokenizer_object=tk, eos_token="<eos>", unk_token="<unk>", pad_token="<eos>")
+    torch.set_num_threads(1)  # tiny model: threads only add overhead, especially on a shared machine
     torch.manual_seed(0)
     cfg = GPT2Config(vocab_size=len(vocab), n_positions=256, n_embd=32, n_layer=1, n_head=2,
                      bos_token_id=0, eos_token_id=0)

@@ -278,10 +278,15 @@ def bench_watermark(
     text: Annotated[bool, typer.Option(help="Run the text (SynthID) check with a tiny random model.")] = True,
     fpr_crops: Annotated[int, typer.Option("--fpr-crops", help="Unmarked crops for the false-positive check.")] = 2000,
     timing_runs: Annotated[int, typer.Option("--timing-runs", help="Runs for the 1024² timing (median).")] = 5,
+    one_core: Annotated[bool, typer.Option(help="Pin the run to one CPU core so timings compare like for like.")] = True,
 ) -> None:
     """Robustness suite: method × attack → bit accuracy, detection, PSNR/SNR, timings."""
     from releasewise.provenance import bench
 
+    cores = "all cores"
+    if one_core and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+        cores = "one core"
     if images is None and audio is None and not text:
         fail("nothing to do: pass --images DIR and/or --audio DIR (or keep --text)")
     notes: list[str] = []
@@ -326,7 +331,9 @@ def bench_watermark(
     command = os.environ.get("RELEASEWISE_BENCH_COMMAND") or (
         "releasewise bench watermark " + " ".join(shlex.quote(a) for a in sys.argv[3:])
     )
-    report = bench.markdown_report(image_results, timing, fpr, audio_res, text_res, notes, command)
+    report = bench.markdown_report(
+        image_results, timing, fpr, audio_res, text_res, notes, command, timing_runs=timing_runs, cores=cores
+    )
     console.print(report, markup=False, highlight=False)
     if markdown:
         markdown.write_text(report)

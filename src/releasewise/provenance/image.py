@@ -152,6 +152,8 @@ def _as_array(image: Any) -> tuple[np.ndarray, str]:
         )
     if arr.size == 0:
         raise MediaTooSmallError("the image is empty (zero pixels)")
+    if arr.shape[0] * arr.shape[1] > MAX_PIXELS:  # before any conversion allocates memory
+        _check_size(arr.shape[0], arr.shape[1])
     if arr.dtype == np.uint8:
         return arr.astype(np.float32), "uint8"
     if np.issubdtype(arr.dtype, np.floating):
