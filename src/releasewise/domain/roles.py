@@ -53,6 +53,9 @@ class Action(str, Enum):
     decision_view = "decision.view"
     decision_update = "decision.update"
     asset_set_tier = "asset.set_tier"
+    # release plans
+    plan_view = "plan.view"
+    plan_edit = "plan.edit"
     # access / registry
     asset_upload = "asset.upload"
     asset_download = "asset.download"
@@ -87,6 +90,9 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.decision_view: _ALL - {Role.reviewer},
     Action.decision_update: _LEADS,
     Action.asset_set_tier: _LEADS,
+    # release plans
+    Action.plan_view: _ALL,
+    Action.plan_edit: _LEADS,
     # access / registry
     Action.asset_upload: _LEADS | {Role.researcher},
     Action.asset_download: _ALL,
@@ -107,6 +113,8 @@ READ_ONLY_ACTIONS = frozenset(
         # assessment / review / decisions
         Action.assessment_view,
         Action.decision_view,
+        # release plans
+        Action.plan_view,
         # access / registry
         Action.asset_download,
         Action.access_view,

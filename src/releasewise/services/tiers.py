@@ -7,6 +7,7 @@ will call it for each widening step of a stage that opens.
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from releasewise.domain.ratchet import covering_decision, plan_change
 from releasewise.domain.roles import Action
@@ -19,7 +20,7 @@ from releasewise.services.decisions import covers_for_project
 from releasewise.services.projects import _load_project
 from releasewise.services.runtime import Actor, Runtime
 from releasewise.services.views import AssetView
-from releasewise.store.models import Asset
+from releasewise.store.models import Asset, Project
 
 
 def parse_tier(value: str) -> Tier:
@@ -38,22 +39,31 @@ def set_asset_tier(rt: Runtime, actor: Actor, org_slug: str, project_slug: str, 
     """
     target = parse_tier(tier)
     reason = clean_text(reason, "Reason", max_length=2000)
-    now = rt.clock.now()
     with rt.write() as session:
         org, _ = authorize(session, actor, org_slug, Action.asset_set_tier)
         project = _load_project(session, org, project_slug)
-        asset = session.scalars(select(Asset).where(Asset.project_id == project.id,
-                                                    Asset.slug == asset_slug)).first()
-        if asset is None:
-            raise NotFound(f"No asset '{asset_slug}' in {project.name}.")
-        change = plan_change(Tier(asset.current_tier), Tier(asset.high_water_tier), target)
-        summary: dict[str, object] = {"before": change.before.value, "after": change.after.value,
-                                      "high_water": change.high_water_after.value, "reason": reason}
-        if change.widens:
-            decision = covering_decision(asset.slug, target, covers_for_project(session, project.id), now)
-            summary["decision"] = decision.decision_id
-        asset.current_tier = change.after.value
-        asset.high_water_tier = change.high_water_after.value
-        action = "asset.tier_widened" if change.widens else "asset.tier_narrowed"
-        record(session, rt, actor, org.id, action, "asset", f"{project.slug}/{asset.slug}", summary)
+        asset = apply_tier_change(session, rt, actor, org.id, project, asset_slug, target, reason=reason)
         return AssetView.of(asset, org.slug, project.slug)
+
+
+def apply_tier_change(session: Session, rt: Runtime, actor: Actor | None, org_id: int, project: Project,
+                      asset_slug: str, target: Tier, *, reason: str, context: dict[str, object] | None = None) -> Asset:
+    """The ratchet, inside the caller's transaction (the plan engine opens whole stages in one).
+
+    ``actor`` None means the system acting on a signed-off plan.
+    """
+    asset = session.scalars(select(Asset).where(Asset.project_id == project.id,
+                                                Asset.slug == asset_slug)).first()
+    if asset is None:
+        raise NotFound(f"No asset '{asset_slug}' in {project.name}.")
+    change = plan_change(Tier(asset.current_tier), Tier(asset.high_water_tier), target)
+    summary: dict[str, object] = {"before": change.before.value, "after": change.after.value,
+                                  "high_water": change.high_water_after.value, "reason": reason, **(context or {})}
+    if change.widens:
+        decision = covering_decision(asset.slug, target, covers_for_project(session, project.id), rt.clock.now())
+        summary["decision"] = decision.decision_id
+    asset.current_tier = change.after.value
+    asset.high_water_tier = change.high_water_after.value
+    action = "asset.tier_widened" if change.widens else "asset.tier_narrowed"
+    record(session, rt, actor, org_id, action, "asset", f"{project.slug}/{asset.slug}", summary)
+    return asset

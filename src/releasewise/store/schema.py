@@ -10,8 +10,9 @@ from __future__ import annotations
 from releasewise.store import models
 from releasewise.store import models_access
 from releasewise.store import models_assessment
+from releasewise.store import models_plans
 from releasewise.store.models import Base
 
-TABLE_MODULES = [models, models_access, models_assessment]
+TABLE_MODULES = [models, models_access, models_assessment, models_plans]
 
 metadata = Base.metadata
