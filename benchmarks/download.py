@@ -10,7 +10,9 @@ Every round measures, back to back on loopback (so noise hits all alike):
    * nginx in front of releasewise: the app does token, grant check and log, then answers
      ``X-Accel-Redirect`` and nginx sends the bytes (``RELEASEWISE_ACCEL_REDIRECT_PREFIX``);
 2. ``huggingface_hub.snapshot_download`` of a 20-file repo (same total size) from both releasewise setups,
-   beside curl fetching the same 20 files one after another from nginx;
+   beside two baselines: curl fetching the same 20 files one after another from nginx, and the same
+   ``snapshot_download`` against nginx serving static copies of the three Hub answers it needs (repo info,
+   tree, files with ``X-Repo-Commit``) — the same client, so the ratio is the server's share;
 3. authorised ``HEAD /{repo}/resolve/main/{file}`` requests per second with ApacheBench (``ab -k``, 32
    connections; wrk stalls on HEAD responses),
    beside a bare Starlette endpoint (``benchmarks/bare_starlette.py``) in the same run.
@@ -99,6 +101,16 @@ http {{
   server {{
     listen 127.0.0.1:{static_port};
     location /files/ {{ alias {files}/; }}
+  }}
+  server {{
+    # The same three Hub answers snapshot_download needs, as static files: the baseline for the same client.
+    listen 127.0.0.1:{hub_port};
+    location = /api/models/bench/big-many/revision/main {{ default_type application/json; alias {work}/hub/info.json; }}
+    location ~ ^/api/models/bench/big-many/tree/ {{ default_type application/json; root {work}/hub; try_files /tree.json =404; }}
+    location ~ ^/bench/big-many/resolve/[^/]+/(?<name>[^/]+)$ {{
+      alias {files}/$name;
+      add_header X-Repo-Commit {commit};
+    }}
   }}
   server {{
     listen 127.0.0.1:{front_port};
@@ -229,9 +241,20 @@ def main() -> None:
                                  env={**env, "RELEASEWISE_ACCEL_REDIRECT_PREFIX": "/_blobs"},
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(accel)
+        wait_http(f"http://127.0.0.1:{app_port}/login", direct)
+        auth = {"Authorization": f"Bearer {token}"}
+        info = httpx.get(f"http://127.0.0.1:{app_port}/api/models/bench/big-many/revision/main", headers=auth)
+        commit = info.json()["sha"]
+        tree = httpx.get(f"http://127.0.0.1:{app_port}/api/models/bench/big-many/tree/{commit}?recursive=true",
+                         headers=auth)
+        (work / "hub").mkdir()
+        (work / "hub" / "info.json").write_bytes(info.content)
+        (work / "hub" / "tree.json").write_bytes(tree.content)
+        hub_port = free_port()
         conf = work / "nginx.conf"
         conf.write_text(NGINX_CONF.format(work=work, static_port=static_port, front_port=front_port,
-                                          app_port=accel_port, files=files_dir, blobs=data / "blobs"))
+                                          app_port=accel_port, files=files_dir, blobs=data / "blobs",
+                                          hub_port=hub_port, commit=commit))
         nginx = subprocess.Popen(["nginx", "-p", str(work), "-c", str(conf)], stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
         procs.append(nginx)
@@ -267,6 +290,8 @@ def main() -> None:
                  curl_speed(f"http://127.0.0.1:{front_port}{resolve}", token) / 1e9, "GB/s")
             note(f"{args.files} files: curl from nginx, one by one (baseline)",
                  curl_many_seconds(f"http://127.0.0.1:{static_port}/files", many_names), "s")
+            note(f"{args.files} files: snapshot_download, nginx static Hub files (baseline)",
+                 snapshot_seconds(f"http://127.0.0.1:{hub_port}", token, work / "hf-cache"), "s")
             note(f"{args.files} files: snapshot_download, releasewise uvicorn",
                  snapshot_seconds(f"http://127.0.0.1:{app_port}", token, work / "hf-cache"), "s")
             note(f"{args.files} files: snapshot_download, releasewise + nginx",
@@ -282,9 +307,11 @@ def main() -> None:
         for name in ("1 file: nginx static (baseline)", "1 file: releasewise, uvicorn",
                      "1 file: releasewise + nginx X-Accel-Redirect"):
             print(f"{name:58s} {med[name]:7.2f} GB/s   {med[name] / base_gbs:5.2f} × nginx")
-        base_s = med[f"{args.files} files: curl from nginx, one by one (baseline)"]
-        for name in [k for k in med if k.startswith(f"{args.files} files")]:
-            print(f"{name:58s} {med[name]:7.2f} s      {base_s / med[name]:5.2f} × nginx throughput")
+        for baseline in ("curl from nginx, one by one (baseline)", "snapshot_download, nginx static Hub files (baseline)"):
+            base_s = med[f"{args.files} files: {baseline}"]
+            print(f"against: {baseline}")
+            for name in [k for k in med if k.startswith(f"{args.files} files")]:
+                print(f"  {name:56s} {med[name]:7.2f} s      {base_s / med[name]:5.2f} × baseline throughput")
         base_rps = med["HEAD: bare Starlette endpoint (baseline)"]
         for name in [k for k in med if k.startswith("HEAD")]:  # noqa: B007
             print(f"{name:58s} {med[name]:7.0f} /s     {med[name] / base_rps:5.2f} × bare Starlette")

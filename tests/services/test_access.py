@@ -74,6 +74,8 @@ def test_refusals_leak_no_file_name_size_or_existence(gated: World) -> None:
                 call(who)
             assert "w.bin" not in err.value.message and "14" not in err.value.message  # neither name nor size
             assert "nonexistent" not in err.value.message and "v99" not in err.value.message
+    refused = audit.list_events(w.rt, w.lead, "lab-a", action_prefix="download.refused", limit=100)
+    assert {e.actor for e in refused} >= {"sam", "tara", "uma", "val"}
     # The same refusal whether the file exists or not: nothing to probe.
     assert not can_download(w, uma)
     assert can_download(w, uma, "echo-weights-7b") is False  # expired too

@@ -32,7 +32,7 @@ from releasewise.domain.tiers import Tier
 from releasewise.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from releasewise.services.audit import record
 from releasewise.services.authz import authorize
-from releasewise.services.runtime import Actor, Runtime
+from releasewise.services.runtime import Actor, PendingAudit, Runtime
 from releasewise.store.models import Asset, Membership, Organization, Project
 from releasewise.store.models_access import (
     AccessAgreement,
@@ -431,7 +431,13 @@ def access_context(session: Session, rt: Runtime, actor: Actor | None, org_slug:
                    f"Accept the current agreement at {url}")
     else:
         message = f"Access to {repo_id} is restricted and you have no current grant. Request access at {url}"
-    raise AccessGated(message, request_path=context.request_path, signed_in=facts.signed_in)
+    refusal = AccessGated(message, request_path=context.request_path, signed_in=facts.signed_in)
+    if actor is not None and facts.signed_in:
+        # Token holders who are refused leave a trace (anonymous probes would only flood the chain).
+        refusal.pending_audit = PendingAudit(
+            org.id, actor.user_id, actor.label, "download.refused", "asset", f"{project.slug}/{asset.slug}",
+            {"tier": tier.value, "why": "agreement" if admission.needs_agreement else "no current grant"})
+    raise refusal
 
 
 def _revision_filter(revision: str) -> tuple[Any, ...] | None:
