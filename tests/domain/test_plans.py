@@ -142,3 +142,16 @@ def test_template_errors() -> None:
         build("yolo", [], datetime(2027, 1, 1, tzinfo=timezone.utc))
     with pytest.raises(InvalidInput, match="needs weights"):
         build("gpt2-staged", [("paper", "paper")], datetime(2027, 1, 1, tzinfo=timezone.utc))
+
+
+def test_the_example_plan_is_valid() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    text = (Path(__file__).resolve().parents[2] / "examples" / "echo-2-plan.yaml").read_text()
+    demo_assets = {"echo-2-detector", "echo-2-paper", "echo-2-small-120m", "echo-2-large-1-1b"}
+    doc = yaml.safe_load(text)
+    doc = {**doc, "stages": [{**st, "earliest": st["earliest"].isoformat()} for st in doc["stages"]]}
+    specs = rules.parse_plan(doc, known_assets=demo_assets, now=datetime(2026, 12, 1))
+    assert [s.key for s in specs] == ["partners", "small-model", "large-model"]

@@ -48,7 +48,7 @@ def assets(w: World) -> dict[str, tuple[str, str]]:
 def test_stages_open_when_due_and_wait_on_missing_decisions(planned: World) -> None:
     w = planned
     view = plans.apply_plan(w.rt, w.lead, "lab-a", "echo", two_stage_plan(w.rt))
-    assert [s.state for s in view.stages] == ["scheduled", "blocked"]
+    assert [s.state for s in view.stages] == ["scheduled", "scheduled"]
     assert plans.reconcile(w.rt) == 0
     w.rt.clock.advance(days=2)  # type: ignore[attr-defined]
     assert plans.reconcile(w.rt) == 1

@@ -422,5 +422,10 @@ def _register_assessment_commands() -> None:
     app.add_typer(decision_app, name="decision")
     asset_app.command("tier")(asset_tier)
 
+    from releasewise.cli.plans import plan_app, reconcile_command
+
+    app.add_typer(plan_app, name="plan")
+    app.command("reconcile")(reconcile_command)
+
 
 _register_assessment_commands()

@@ -32,7 +32,7 @@ class StageState(str, Enum):
     ready = "ready"  # its time has come and every gate passes: the reconciler opens it
     waiting = "waiting"  # its time has come but a gate holds it
     scheduled = "scheduled"  # its time has not come
-    blocked = "blocked"  # an earlier stage has not opened yet
+    blocked = "blocked"  # its time has come but an earlier stage has not opened yet
 
 
 @dataclass(frozen=True)
@@ -201,10 +201,10 @@ def stage_state(stage: StageSpec, *, opened_at: datetime | None, previous_opened
                 gates: Sequence[GateResult]) -> StageState:
     if opened_at is not None:
         return StageState.opened
-    if not previous_opened:
-        return StageState.blocked
     if now < stage.earliest_at:
         return StageState.scheduled
+    if not previous_opened:
+        return StageState.blocked
     return StageState.ready if all(g.passed for g in gates) else StageState.waiting
 
 

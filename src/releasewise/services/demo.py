@@ -6,13 +6,14 @@ real one and the demo exercises the code it shows off.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from importlib import resources
 
 from sqlalchemy import select
 
-from releasewise.services import accounts, assessments, decisions, orgs, projects, reviews, tiers
+from releasewise.clock import FrozenClock
+from releasewise.services import accounts, assessments, decisions, orgs, plans, projects, reviews
 from releasewise.services.runtime import Actor, Runtime
 from releasewise.store.models import Organization
 
@@ -84,7 +85,11 @@ def seed_demo(rt: Runtime) -> list[DemoLogin]:
     )
     projects.create_asset(rt, lead, DEMO_ORG_SLUG, "prosody-data", name="Corpus v1", kind="data",
                           description="180 hours, 48 kHz, with consent forms.")
-    _seed_review(rt, actors)
+    # The lab's release story started three days ago: run it on a clock set back, then catch up.
+    clock = FrozenClock(rt.clock.now() - timedelta(days=3))
+    past = replace(rt, clock=clock)
+    _seed_review(past, actors)
+    _seed_plan(past, clock, actors)
     return DEMO_PEOPLE
 
 
@@ -118,5 +123,22 @@ def _seed_review(rt: Runtime, actors: dict[str, Actor]) -> None:
                                        rationale="Detector first; the paper and small model carry limited "
                                        "marginal risk given comparable open models within a year.")
     decisions.mark_condition_met(rt, lead, DEMO_ORG_SLUG, decision_id, 0)
-    tiers.set_asset_tier(rt, lead, DEMO_ORG_SLUG, "echo-2", "echo-2-detector", "trusted_partners",
-                         reason="Stage 1: detector to platforms under embargo")
+
+
+def _seed_plan(past: Runtime, clock: FrozenClock, actors: dict[str, Actor]) -> None:
+    """A staged plan mid-flight: stage 1 opened, stage 2 waiting on a gate, stage 3 scheduled."""
+
+    def at(delta: timedelta) -> str:
+        return (clock.now() + delta).isoformat() + "Z"
+
+    plans.apply_plan(past, actors["jonas"], DEMO_ORG_SLUG, "echo-2", {"template": "detector-first", "stages": [
+        {"key": "partners", "title": "Detector to partners, paper public", "earliest": at(timedelta(hours=1)),
+         "steps": ["echo-2-detector:trusted_partners", "echo-2-paper:public"]},
+        {"key": "small-model", "title": "Small model to vetted researchers", "earliest": at(timedelta(days=1)),
+         "steps": ["echo-2-small-120m:vetted_researchers"], "gates": {"min_days_since_previous": 14}},
+        {"key": "large-model", "title": "Large model to vetted researchers", "earliest": at(timedelta(days=63)),
+         "steps": ["echo-2-large-1-1b:vetted_researchers"],
+         "gates": {"min_days_since_previous": 30, "max_open_incident_severity": 3}},
+    ]})
+    clock.advance(hours=2)
+    plans.reconcile(past)

@@ -8,6 +8,7 @@ against the organisation's threshold.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from html import escape
 from typing import Any
 
@@ -118,4 +119,59 @@ def stance_chart(disagreement: Sequence[Mapping[str, Any]]) -> str:
                          f'cy="{y - stack * 9}" r="7" fill="{colour_of[reviewer]}" stroke="#ffffff" '
                          f'stroke-width="2"/></g>')
     parts.append("</g></svg>")
+    return "".join(parts)
+
+
+STATE_COLOURS = {"opened": "#1f7a4d", "ready": "#3650d6", "waiting": "#d64545", "scheduled": "#8a94a8",
+                 "blocked": "#c5cdda"}
+
+
+def plan_timeline(stages: Sequence[Mapping[str, Any]], now: Any) -> str:
+    """Stages on a time axis: a dot at each stage's date (green opened, red held by a gate, grey to come)."""
+    if not stages:
+        return ""
+    times = [s["earliest_at"] for s in stages] + [s["opened_at"] for s in stages if s["opened_at"]] + [now]
+    start, end = min(times), max(times)
+    raw_span = max((end - start).total_seconds(), 86400.0)
+    start -= timedelta(seconds=raw_span * 0.05)  # a margin on both sides
+    span = raw_span * 1.1
+    label_w, width, row_h, top = 230, 900, 40, 40
+    axis_w = width - label_w - 30
+    height = top + row_h * len(stages) + 30
+
+    def x_of(moment: Any) -> float:
+        return float(label_w + axis_w * min(1.0, max(0.0, (moment - start).total_seconds() / span)))
+
+    parts = [f'<svg class="chart timeline" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="Release plan timeline" xmlns="http://www.w3.org/2000/svg">']
+    for i in range(5):
+        tick = start + timedelta(seconds=span * i / 4)
+        x = x_of(tick)
+        parts.append(f'<line x1="{x:.0f}" y1="{top - 12}" x2="{x:.0f}" y2="{height - 24}" stroke="#eef1f6"/>'
+                     f'<text x="{x:.0f}" y="{height - 8}" text-anchor="middle" font-size="11" fill="#5d6b82">'
+                     f'{tick:%Y-%m-%d}</text>')
+    now_x = x_of(now)
+    parts.append(f'<line x1="{now_x:.0f}" y1="{top - 20}" x2="{now_x:.0f}" y2="{height - 24}" stroke="#3650d6" '
+                 f'stroke-dasharray="4 3"/><text x="{now_x:.0f}" y="{top - 24}" text-anchor="middle" font-size="11" '
+                 f'fill="#3650d6">now</text>')
+    for row, stage in enumerate(stages):
+        y = top + row * row_h + row_h / 2
+        colour = STATE_COLOURS.get(stage["state"], "#8a94a8")
+        parts.append(f'<text x="{label_w - 12}" y="{y + 4:.0f}" text-anchor="end" font-size="12" fill="#1d2433">'
+                     f'{escape(str(stage["title"]))[:34]}</text>')
+        parts.append(f'<line x1="{label_w}" y1="{y:.0f}" x2="{label_w + axis_w}" y2="{y:.0f}" stroke="#f0f3f8"/>')
+        x = x_of(stage["earliest_at"])
+        holding = "; ".join(f"{g.name}: {g.detail}" for g in stage["gate_results"] if not g.passed)
+        tip = escape(f"{stage['title']} — {stage['state']}; earliest {stage['earliest_at']:%Y-%m-%d %H:%M} UTC"
+                     + (f"; opened {stage['opened_at']:%Y-%m-%d %H:%M} UTC" if stage["opened_at"] else "")
+                     + (f"; held by {holding}" if holding and stage["state"] != "opened" else ""))
+        parts.append(f'<g class="stage stage-{stage["state"]}"><title>{tip}</title>'
+                     f'<circle cx="{x:.1f}" cy="{y:.0f}" r="9" fill="{colour}" stroke="#ffffff" stroke-width="2"/>')
+        if stage["opened_at"]:
+            ox = x_of(stage["opened_at"])
+            parts.append(f'<line x1="{x:.1f}" y1="{y:.0f}" x2="{ox:.1f}" y2="{y:.0f}" stroke="{colour}" '
+                         f'stroke-width="3"/><circle cx="{ox:.1f}" cy="{y:.0f}" r="5" fill="{colour}"/>')
+        parts.append(f'<text x="{x + 14:.1f}" y="{y - 10:.0f}" font-size="11" fill="{colour}">{stage["state"]}</text>'
+                     "</g>")
+    parts.append("</svg>")
     return "".join(parts)
