@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import queue
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, status
@@ -28,6 +31,7 @@ from releasewise.services.registry import FileView, VersionView
 
 router = APIRouter(prefix="/api/v1")
 ASSET = "/orgs/{org}/projects/{project}/assets/{asset}"
+_BATCH_BYTES = 1024 * 1024
 
 
 # Requests ------------------------------------------------------------------------
@@ -117,12 +121,38 @@ async def upload_chunk(upload_key: str, file_id: int, request: Request, rt: Runt
                        x_running_sha256: Annotated[str, Header(min_length=64, max_length=64)]) -> FileView:
     """One chunk of raw bytes at ``offset``. ``X-Running-SHA256``: SHA-256 of the file from byte 0 through
     the end of this chunk. A mismatch is refused (422) and nothing is stored; resume from the same offset."""
-    declared = request.headers.get("content-length")
-    if declared is not None and int(declared) > registry.MAX_CHUNK_BYTES:
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit():
+        raise InvalidInput("Send the chunk with a Content-Length header (no chunked transfer encoding).")
+    length = int(declared)
+    if length > registry.MAX_CHUNK_BYTES:
         raise InvalidInput(f"Chunks are at most {registry.MAX_CHUNK_BYTES} bytes; send smaller chunks.")
-    data = await request.body()
-    return await run_in_threadpool(registry.upload_chunk, rt, actor, upload_key, file_id, offset=offset, data=data,
-                                   running_sha256=x_running_sha256)
+    # Hash and write while the body arrives: a worker thread consumes what the event loop receives.
+    arrived: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+
+    def pieces() -> Iterator[bytes]:
+        while (piece := arrived.get()) is not None:
+            yield piece
+
+    work = asyncio.ensure_future(run_in_threadpool(
+        registry.upload_chunk_stream, rt, actor, upload_key, file_id, offset=offset, length=length,
+        pieces=pieces(), running_sha256=x_running_sha256))
+    batch: list[bytes] = []
+    batched = 0
+    try:
+        async for piece in request.stream():
+            if work.done():
+                break  # refused before reading the body (wrong offset, unknown upload, …)
+            batch.append(piece)
+            batched += len(piece)
+            if batched >= _BATCH_BYTES:
+                arrived.put(b"".join(batch))
+                batch, batched = [], 0
+        if batch:
+            arrived.put(b"".join(batch))
+    finally:
+        arrived.put(None)
+    return await work
 
 
 @router.delete("/uploads/{upload_key}", response_model=VersionView, tags=["registry"])

@@ -21,7 +21,7 @@ import hashlib
 import os
 import shutil
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +54,8 @@ class BlobStore(Protocol):
     def relative_path(self, sha256: str) -> str: ...
     def exists(self, sha256: str) -> bool: ...
     def append(self, upload_key: str, file_id: int, offset: int, data: bytes, running_sha256: str) -> RunningHash: ...
+    def append_stream(self, upload_key: str, file_id: int, offset: int, pieces: Iterable[bytes],
+                      running_sha256: str, length: int) -> RunningHash: ...
     def commit(self, upload_key: str, file_id: int, sha256: str) -> bool: ...
     def discard(self, upload_key: str) -> None: ...
 
@@ -119,6 +121,15 @@ class LocalBlobStore:
 
     def append(self, upload_key: str, file_id: int, offset: int, data: bytes, running_sha256: str) -> RunningHash:
         """Add ``data`` at ``offset`` if the running digest matches; otherwise raise ChunkRejected."""
+        return self.append_stream(upload_key, file_id, offset, [data], running_sha256, len(data))
+
+    def append_stream(self, upload_key: str, file_id: int, offset: int, pieces: Iterable[bytes],
+                      running_sha256: str, length: int) -> RunningHash:
+        """Like ``append``, but hashes and writes the chunk while it arrives (``pieces``).
+
+        A chunk that turns out corrupted or short is cut off again (the file is truncated back to
+        ``offset``), so a refused chunk leaves exactly what was there before.
+        """
         expected = _check_digest(running_sha256, "The chunk's running digest")
         key = (upload_key, int(file_id))
         with self._locked(self._staging(upload_key, file_id)) as fh:
@@ -126,17 +137,22 @@ class LocalBlobStore:
             if size < offset:
                 raise Conflict(f"The server holds only {size} bytes of this file; resume from there.")
             hasher = self._hash_state(key, fh, offset)
-            hasher.update(data)
-            digest = hasher.hexdigest()
-            if digest != expected:
-                raise ChunkRejected(
-                    f"Chunk at offset {offset} is corrupted: its bytes do not match the digest sent with them. "
-                    f"Nothing was stored; send the chunk again from offset {offset}."
-                )
             fh.seek(offset)
             fh.truncate(offset)  # bytes of a chunk whose commit was lost are dropped
-            fh.write(data)
-            end = offset + len(data)
+            received = 0
+            for piece in pieces:
+                hasher.update(piece)
+                fh.write(piece)
+                received += len(piece)
+            digest = hasher.hexdigest()
+            if digest != expected or received != length:
+                fh.truncate(offset)
+                raise ChunkRejected(
+                    f"Chunk at offset {offset} is corrupted or incomplete ({received} of {length} bytes arrived, "
+                    "and they do not match the digest sent with them). Nothing was stored; send the chunk again "
+                    f"from offset {offset}."
+                )
+            end = offset + received
             with self._lock:
                 self._hashes[key] = (end, hasher)
                 self._hashes.move_to_end(key)

@@ -16,7 +16,7 @@ file name, size, revision or existence: assets they cannot even request are
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -235,7 +235,14 @@ def upload_chunk(rt: Runtime, actor: Actor, upload_key: str, file_id: int, *, of
                  running_sha256: str) -> FileView:
     """Store ``data`` at ``offset`` of one file. ``running_sha256`` is the SHA-256 of the file's bytes
     from the start through the end of this chunk; a mismatch rejects the chunk and stores nothing."""
-    if len(data) > MAX_CHUNK_BYTES:
+    return upload_chunk_stream(rt, actor, upload_key, file_id, offset=offset, length=len(data), pieces=[data],
+                               running_sha256=running_sha256)
+
+
+def upload_chunk_stream(rt: Runtime, actor: Actor, upload_key: str, file_id: int, *, offset: int, length: int,
+                        pieces: Iterable[bytes], running_sha256: str) -> FileView:
+    """``upload_chunk`` for a chunk of ``length`` bytes that is still arriving: hashed and written as it comes."""
+    if length > MAX_CHUNK_BYTES:
         raise InvalidInput(f"Chunks are at most {MAX_CHUNK_BYTES} bytes; send smaller chunks.")
     running_sha256 = (running_sha256 or "").strip().lower()
     if len(running_sha256) != 64 or any(c not in "0123456789abcdef" for c in running_sha256):
@@ -253,8 +260,8 @@ def upload_chunk(rt: Runtime, actor: Actor, upload_key: str, file_id: int, *, of
         if offset != row.received_bytes:
             raise Conflict(f"'{row.path}' continues at byte {row.received_bytes}, not {offset}; "
                            f"resume from {row.received_bytes}.")
-        end = offset + len(data)
-        if end > row.size or not data:
+        end = offset + length
+        if end > row.size or length <= 0:
             raise InvalidInput(f"'{row.path}' was declared as {row.size} bytes; this chunk would end at byte {end}.")
         declared = row.declared_sha256
         target = f"{project.slug}/{asset.slug}/v{version.number}"
@@ -262,11 +269,11 @@ def upload_chunk(rt: Runtime, actor: Actor, upload_key: str, file_id: int, *, of
     if end == row.size and declared and running_sha256 != declared:
         raise InvalidInput(f"'{row.path}' does not match the SHA-256 declared for it; nothing was stored.")
     try:
-        state = blobs(rt).append(upload_key, file_id, offset, data, running_sha256)
+        state = blobs(rt).append_stream(upload_key, file_id, offset, pieces, running_sha256, length)
     except InvalidInput:
         with rt.write() as session:  # the refusal is audited; the upload itself is unchanged
             record(session, rt, actor, org_id, "upload.chunk_rejected", "asset_version", target,
-                   {"path": row.path, "offset": offset, "bytes": len(data)})
+                   {"path": row.path, "offset": offset, "bytes": length})
         raise
     with rt.write() as session:
         version, org, project, asset = _load_upload(session, actor, upload_key)
