@@ -284,6 +284,8 @@ def test_revocation_reason_reaches_the_grantee_and_everything_is_audited(gated: 
     outbox.deliver_pending(w.rt)
     mailer = w.rt.mailer
     assert isinstance(mailer, MemoryMailer)
+    told = {m.recipient for m in mailer.sent if m.subject.startswith("Access request #")}
+    assert told == {"olivia@example.org", "leo@example.org"}  # the approvers (owner, release lead), no one else
     revoked = [m for m in mailer.sent if m.recipient == "sam@example.org" and "revoked" in m.subject]
     assert revoked and "Weights were re-shared" in revoked[0].body
     form = access.request_form(w.rt, sam, "lab-a", "echo", "weights-1b")

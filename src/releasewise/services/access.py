@@ -34,7 +34,7 @@ from releasewise.domain.access import (
     validate_answers,
     waiting_seconds,
 )
-from releasewise.domain.roles import Action
+from releasewise.domain.roles import ROLE_PERMISSIONS, Action
 from releasewise.domain.tiers import Tier
 from releasewise.domain.validation import clean_text
 from releasewise.errors import Conflict, InvalidInput, NotFound
@@ -481,7 +481,21 @@ def submit_request(rt: Runtime, actor: Actor, org_slug: str, project_slug: str, 
             email_domains=policy.email_domains if policy else [], trusted_orgs=policy.trusted_orgs if policy else [])
         if outcome.approve and parsed_kind is not RequestKind.appeal:
             _approve(session, rt, None, org, req, outcome.reason, None)
+        else:
+            _tell_approvers(session, rt, org, req, f"{project.slug}/{asset.slug}", user.username)
         return _request_view(session, req, now)
+
+
+def _tell_approvers(session: Session, rt: Runtime, org: Organization, req: AccessRequest, asset: str,
+                    requester: str) -> None:
+    """Waiting is the top complaint about gated access: every approver hears of a new request at once."""
+    approvers = session.scalars(select(Membership.user_id).where(
+        Membership.org_id == org.id, Membership.role.in_([r.value for r in ROLE_PERMISSIONS[Action.access_decide]])))
+    link = f"{rt.settings.base_url.rstrip('/')}/orgs/{org.slug}/access"
+    for user_id in approvers:
+        _notify(session, rt, user_id, f"access-request-{req.id}-to-{user_id}",
+                f"Access request #{req.id} for {asset} ({org.name})",
+                f"{requester} asks for access to {asset} ({req.kind}).\nDecide at {link}\n")
 
 
 def accept_agreement(rt: Runtime, actor: Actor, org_slug: str, project_slug: str, asset_slug: str, *,
