@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
 from releasewise.api.deps import ActorDep, RuntimeDep
-from releasewise.api.schemas import AssetOut, Out, StrictModel
+from releasewise.api.schemas import AssetOut, Id, Out, QueryId, StrictModel
 from releasewise.domain.tiers import Tier
 from releasewise.services import assessments, decisions, reviews, tiers
 
@@ -31,7 +31,7 @@ class DraftOut(Out):
 class VersionOut(Out):
     org_slug: str
     project_slug: str
-    number: int
+    number: Id
     document: dict[str, Any]
     profile: dict[str, Any]
     scoring_version: str
@@ -127,7 +127,7 @@ class ReviewOut(Out):
     note: str
     status: str
     assignments: list[AssignmentOut]
-    decision_id: int | None
+    decision_id: Id | None
 
 
 class ConflictIn(StrictModel):
@@ -152,7 +152,7 @@ class DecisionOut(Out):
     org_slug: str
     project_slug: str
     project_name: str
-    review_id: int
+    review_id: Id
     version: int
     outcome: str
     steps: list[str]
@@ -207,18 +207,18 @@ def list_versions(org: str, project: str, rt: RuntimeDep, actor: ActorDep) -> li
 
 
 @router.get(P + "/assessment/versions/{number}", response_model=VersionOut)
-def get_version(org: str, project: str, number: int, rt: RuntimeDep, actor: ActorDep) -> VersionOut:
+def get_version(org: str, project: str, number: Id, rt: RuntimeDep, actor: ActorDep) -> VersionOut:
     return VersionOut.model_validate(assessments.get_version(rt, actor, org, project, number))
 
 
 @router.get(P + "/assessment/diff", response_model=list[ChangeOut])
-def diff(org: str, project: str, rt: RuntimeDep, actor: ActorDep, old: Annotated[int, Query(ge=1)],
-         new: Annotated[int, Query(ge=1)]) -> list[ChangeOut]:
+def diff(org: str, project: str, rt: RuntimeDep, actor: ActorDep, old: QueryId,
+         new: QueryId) -> list[ChangeOut]:
     return [ChangeOut(path=p, old=a, new=b) for p, a, b in assessments.diff_versions(rt, actor, org, project, old, new)]
 
 
 @router.get(P + "/assessment/versions/{number}/suggested-reviewers", response_model=list[SuggestionOut])
-def suggested(org: str, project: str, number: int, rt: RuntimeDep, actor: ActorDep) -> list[SuggestionOut]:
+def suggested(org: str, project: str, number: Id, rt: RuntimeDep, actor: ActorDep) -> list[SuggestionOut]:
     return [SuggestionOut.model_validate(s) for s in reviews.suggest_reviewers(rt, actor, org, project, number)]
 
 
@@ -277,25 +277,25 @@ def my_reviews(rt: RuntimeDep, actor: ActorDep) -> list[ReviewOut]:
 
 
 @router.get("/orgs/{org}/reviews/{review_id}", response_model=ReviewOut)
-def get_review(org: str, review_id: int, rt: RuntimeDep, actor: ActorDep) -> ReviewOut:
+def get_review(org: str, review_id: Id, rt: RuntimeDep, actor: ActorDep) -> ReviewOut:
     return ReviewOut.model_validate(reviews.get_review(rt, actor, org, review_id))
 
 
 @router.post("/orgs/{org}/reviews/{review_id}/conflict", response_model=ReviewOut)
-def declare_conflict(org: str, review_id: int, body: ConflictIn, rt: RuntimeDep, actor: ActorDep) -> ReviewOut:
+def declare_conflict(org: str, review_id: Id, body: ConflictIn, rt: RuntimeDep, actor: ActorDep) -> ReviewOut:
     view = reviews.declare_conflict(rt, actor, org, review_id, has_conflict=body.has_conflict, note=body.note)
     return ReviewOut.model_validate(view)
 
 
 @router.post("/orgs/{org}/reviews/{review_id}/vote", response_model=ReviewOut)
-def vote(org: str, review_id: int, body: VoteIn, rt: RuntimeDep, actor: ActorDep) -> ReviewOut:
+def vote(org: str, review_id: Id, body: VoteIn, rt: RuntimeDep, actor: ActorDep) -> ReviewOut:
     view = reviews.vote(rt, actor, org, review_id, vote=body.vote, conditions=body.conditions,
                         comments=body.comments, stances=body.stances)
     return ReviewOut.model_validate(view)
 
 
 @router.post("/orgs/{org}/reviews/{review_id}/close", response_model=DecisionOut, status_code=status.HTTP_201_CREATED)
-def close(org: str, review_id: int, body: CloseIn, rt: RuntimeDep, actor: ActorDep) -> DecisionOut:
+def close(org: str, review_id: Id, body: CloseIn, rt: RuntimeDep, actor: ActorDep) -> DecisionOut:
     decision_id = reviews.close_review(rt, actor, org, review_id, rationale=body.rationale,
                                        extra_conditions=body.extra_conditions)
     return DecisionOut.model_validate(decisions.get_decision(rt, actor, org, decision_id))
@@ -310,7 +310,7 @@ def list_decisions(org: str, rt: RuntimeDep, actor: ActorDep,
 
 
 @router.get("/orgs/{org}/decisions/{decision_id}", response_model=DecisionOut)
-def get_decision(org: str, decision_id: int, rt: RuntimeDep, actor: ActorDep) -> DecisionOut:
+def get_decision(org: str, decision_id: Id, rt: RuntimeDep, actor: ActorDep) -> DecisionOut:
     return DecisionOut.model_validate(decisions.get_decision(rt, actor, org, decision_id))
 
 
@@ -320,7 +320,7 @@ EXPORTS = {"markdown": ("text/markdown; charset=utf-8", decisions.to_markdown, "
 
 
 @router.get("/orgs/{org}/decisions/{decision_id}/export")
-def export_decision(org: str, decision_id: int, rt: RuntimeDep, actor: ActorDep,
+def export_decision(org: str, decision_id: Id, rt: RuntimeDep, actor: ActorDep,
                     format: Literal["markdown", "json", "model-card"] = "markdown") -> Response:
     media, render, ext = EXPORTS[format]
     view = decisions.get_decision(rt, actor, org, decision_id)
@@ -330,7 +330,7 @@ def export_decision(org: str, decision_id: int, rt: RuntimeDep, actor: ActorDep,
 
 
 @router.post("/orgs/{org}/decisions/{decision_id}/conditions/{index}/met", response_model=DecisionOut)
-def condition_met(org: str, decision_id: int, index: int, rt: RuntimeDep, actor: ActorDep) -> DecisionOut:
+def condition_met(org: str, decision_id: Id, index: Id, rt: RuntimeDep, actor: ActorDep) -> DecisionOut:
     """Mark condition number ``index`` (0-based) as met."""
     return DecisionOut.model_validate(decisions.mark_condition_met(rt, actor, org, decision_id, index))
 

@@ -95,7 +95,7 @@ def invite(org: str, body: s.InvitationCreate, rt: RuntimeDep, actor: ActorDep) 
 
 
 @router.delete("/orgs/{org}/invitations/{invitation_id}", response_model=s.InvitationOut, tags=["organisations"])
-def revoke_invitation(org: str, invitation_id: int, rt: RuntimeDep, actor: ActorDep) -> s.InvitationOut:
+def revoke_invitation(org: str, invitation_id: s.Id, rt: RuntimeDep, actor: ActorDep) -> s.InvitationOut:
     return s.InvitationOut.model_validate(orgs.revoke_invitation(rt, actor, org, invitation_id))
 
 
@@ -147,7 +147,7 @@ def create_asset(org: str, project: str, body: s.AssetCreate, rt: RuntimeDep, ac
 
 @router.get("/orgs/{org}/audit", response_model=list[s.AuditEntryOut], tags=["audit"])
 def list_audit(org: str, rt: RuntimeDep, actor: ActorDep, limit: Limit = 100,
-               before_seq: Annotated[int | None, Query(ge=1)] = None,
+               before_seq: Annotated[int | None, Query(ge=1, le=s.MAX_ID)] = None,
                action: Annotated[str, Query(max_length=60)] = "") -> list[s.AuditEntryOut]:
     entries = audit.list_events(rt, actor, org, limit=limit, before_seq=before_seq, action_prefix=action)
     return [s.AuditEntryOut.model_validate(e) for e in entries]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from releasewise.domain.roles import Role, Scope
@@ -16,6 +17,12 @@ class StrictModel(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="forbid")
 
+
+# Database ids are 64-bit; anything larger can never exist, so it is refused as input
+# instead of reaching the database (where it would overflow).
+MAX_ID = 2**53
+Id = Annotated[int, Path(ge=0, le=MAX_ID)]
+QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
 
 # JSON has no enum type: enum fields accept their string values (only those).
 ScopeIn = Annotated[Scope, Field(strict=False)]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
+from releasewise.api.schemas import Id, QueryId
 from releasewise.domain.assessment import (
     BENEFIT_KINDS,
     FACTOR_HELP,
@@ -147,7 +148,7 @@ async def import_file(request: Request, rt: RT, actor: User, org_slug: str, proj
 # Versions and diffs ---------------------------------------------------------------------------
 
 @router.get(P + "/assessment/versions/{number}", response_class=HTMLResponse)
-def version_page(request: Request, rt: RT, actor: User, org_slug: str, project_slug: str, number: int) -> Response:
+def version_page(request: Request, rt: RT, actor: User, org_slug: str, project_slug: str, number: Id) -> Response:
     version = assessments.get_version(rt, actor, org_slug, project_slug, number)
     org = orgs.get_org(rt, actor, org_slug)
     is_lead = org.my_role in ("owner", "release_lead")
@@ -162,7 +163,7 @@ def version_page(request: Request, rt: RT, actor: User, org_slug: str, project_s
 
 @router.get(P + "/assessment/diff", response_class=HTMLResponse)
 def diff_page(request: Request, rt: RT, actor: User, org_slug: str, project_slug: str,
-              old: Annotated[int, Query(ge=1)], new: Annotated[int, Query(ge=1)]) -> Response:
+              old: QueryId, new: QueryId) -> Response:
     changes = assessments.diff_versions(rt, actor, org_slug, project_slug, old, new)
     return render(request, "assessments/diff.html", {"org": orgs.get_org(rt, actor, org_slug),
                                                      "project_slug": project_slug, "old": old, "new": new,
@@ -195,7 +196,7 @@ async def request_review(request: Request, rt: RT, actor: User, org_slug: str, p
 
 
 @router.get("/orgs/{org_slug}/reviews/{review_id}", response_class=HTMLResponse)
-def review_page(request: Request, rt: RT, actor: User, org_slug: str, review_id: int) -> Response:
+def review_page(request: Request, rt: RT, actor: User, org_slug: str, review_id: Id) -> Response:
     review = reviews.get_review(rt, actor, org_slug, review_id)
     org = orgs.get_org(rt, actor, org_slug)
     mine = next((a for a in review.assignments if a.reviewer == actor.username), None)
@@ -206,7 +207,7 @@ def review_page(request: Request, rt: RT, actor: User, org_slug: str, review_id:
 
 
 @router.post("/orgs/{org_slug}/reviews/{review_id}/conflict", dependencies=[CSRF])
-def declare_conflict(rt: RT, actor: User, org_slug: str, review_id: int,
+def declare_conflict(rt: RT, actor: User, org_slug: str, review_id: Id,
                      has_conflict: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "") -> Response:
     try:
         reviews.declare_conflict(rt, actor, org_slug, review_id, has_conflict=has_conflict == "yes", note=note)
@@ -217,7 +218,7 @@ def declare_conflict(rt: RT, actor: User, org_slug: str, review_id: int,
 
 
 @router.post("/orgs/{org_slug}/reviews/{review_id}/vote")
-async def vote(request: Request, rt: RT, actor: User, org_slug: str, review_id: int) -> Response:
+async def vote(request: Request, rt: RT, actor: User, org_slug: str, review_id: Id) -> Response:
     form = await request.form()
     security.check_csrf(request, str(form.get("csrf_token", "")))
     conditions = [line for line in str(form.get("conditions", "")).splitlines() if line.strip()]
@@ -232,7 +233,7 @@ async def vote(request: Request, rt: RT, actor: User, org_slug: str, review_id: 
 
 
 @router.post("/orgs/{org_slug}/reviews/{review_id}/close", dependencies=[CSRF])
-def close(rt: RT, actor: User, org_slug: str, review_id: int, rationale: Annotated[str, Form()] = "",
+def close(rt: RT, actor: User, org_slug: str, review_id: Id, rationale: Annotated[str, Form()] = "",
           extra_conditions: Annotated[str, Form()] = "") -> Response:
     try:
         decision_id = reviews.close_review(rt, actor, org_slug, review_id, rationale=rationale,
@@ -250,7 +251,7 @@ def my_reviews(request: Request, rt: RT, actor: User) -> Response:
 # Decisions ----------------------------------------------------------------------------------------
 
 @router.get("/orgs/{org_slug}/decisions/{decision_id}", response_class=HTMLResponse)
-def decision_page(request: Request, rt: RT, actor: User, org_slug: str, decision_id: int) -> Response:
+def decision_page(request: Request, rt: RT, actor: User, org_slug: str, decision_id: Id) -> Response:
     decision = decisions.get_decision(rt, actor, org_slug, decision_id)
     org = orgs.get_org(rt, actor, org_slug)
     profile = decision.profile
@@ -263,7 +264,7 @@ def decision_page(request: Request, rt: RT, actor: User, org_slug: str, decision
 
 
 @router.post("/orgs/{org_slug}/decisions/{decision_id}/conditions/{index}", dependencies=[CSRF])
-def condition_met(rt: RT, actor: User, org_slug: str, decision_id: int, index: int) -> Response:
+def condition_met(rt: RT, actor: User, org_slug: str, decision_id: Id, index: Id) -> Response:
     try:
         decisions.mark_condition_met(rt, actor, org_slug, decision_id, index)
     except ReleasewiseError as exc:
@@ -272,7 +273,7 @@ def condition_met(rt: RT, actor: User, org_slug: str, decision_id: int, index: i
 
 
 @router.get("/orgs/{org_slug}/decisions/{decision_id}/export")
-def export(rt: RT, actor: User, org_slug: str, decision_id: int, format: str = "markdown") -> Response:
+def export(rt: RT, actor: User, org_slug: str, decision_id: Id, format: str = "markdown") -> Response:
     from releasewise.api.assessments import EXPORTS
 
     if format not in EXPORTS:

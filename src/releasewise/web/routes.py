@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from releasewise.api.schemas import MAX_ID, Id
 from releasewise.errors import ReleasewiseError
 from releasewise.services import accounts, audit, orgs, outbox, projects, tokens
 from releasewise.services.runtime import Actor, Runtime
@@ -193,7 +194,7 @@ def invite(request: Request, rt: RT, actor: User, org_slug: str, email: Annotate
 
 
 @router.post("/orgs/{org_slug}/invitations/{invitation_id}/revoke", dependencies=[CSRF])
-def revoke_invitation(rt: RT, actor: User, org_slug: str, invitation_id: int) -> Response:
+def revoke_invitation(rt: RT, actor: User, org_slug: str, invitation_id: Id) -> Response:
     invitation = orgs.revoke_invitation(rt, actor, org_slug, invitation_id)
     return redirect(f"/orgs/{org_slug}/members", f"Revoked the invitation for {invitation.email}.")
 
@@ -293,7 +294,7 @@ def create_asset(request: Request, rt: RT, actor: User, org_slug: str, project_s
 
 @router.get("/orgs/{org_slug}/audit", response_class=HTMLResponse)
 def audit_page(request: Request, rt: RT, actor: User, org_slug: str,
-               before: Annotated[int | None, Query(ge=1)] = None,
+               before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
                action: Annotated[str, Query(max_length=60)] = "") -> Response:
     page_size = 50
     entries = audit.list_events(rt, actor, org_slug, limit=page_size, before_seq=before, action_prefix=action)
