@@ -134,3 +134,20 @@ def test_audit_verify_fragment(browser_client: TestClient, sqlite_world: World) 
     assert "org.created" in page.text
     r = browser_client.post("/orgs/lab-a/audit/verify", headers={"X-CSRF-Token": csrf_of(page.text)})
     assert "intact" in r.text
+
+
+def test_dashboard_lists_reviews_waiting_for_me(sqlite_world: World) -> None:
+    from fastapi.testclient import TestClient as Client
+
+    from releasewise.app import create_app
+    from tests.services.assessment_fixtures import expert, open_review, with_submitted_assessment
+
+    with_submitted_assessment(sqlite_world)
+    expert(sqlite_world, "fiona", ["fraud"])
+    review_id = open_review(sqlite_world, ["fiona"])
+    with Client(create_app(runtime=sqlite_world.rt), follow_redirects=False) as client:
+        sign_in(client, "fiona")
+        page = client.get("/").text
+        assert "Reviews waiting for you" in page and f"/orgs/lab-a/reviews/{review_id}" in page
+        sign_in(client, "vic")
+        assert "Reviews waiting for you" not in client.get("/").text

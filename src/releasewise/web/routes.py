@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from releasewise.api.schemas import MAX_ID, Id
 from releasewise.errors import ReleasewiseError
-from releasewise.services import accounts, audit, orgs, outbox, projects, tokens
+from releasewise.services import accounts, audit, orgs, outbox, projects, reviews, tokens
 from releasewise.services.runtime import Actor, Runtime
 from releasewise.web import security
 from releasewise.web.rendering import render
@@ -78,6 +78,7 @@ def home(request: Request, rt: RT, actor: MaybeUser) -> Response:
     return render(request, "dashboard.html", {
         "orgs": orgs.list_my_orgs(rt, actor),
         "projects": projects.list_projects(rt, actor),
+        "my_reviews": reviews.my_assignments(rt, actor),
     })
 
 
