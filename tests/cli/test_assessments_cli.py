@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from releasewise.services import projects
-from tests.cli.test_cli import login, rw, server  # noqa: F401 - fixtures
+from tests.cli.conftest import login, rw
 from tests.services.assessment_fixtures import expert, echo_document
 
 

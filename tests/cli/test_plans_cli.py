@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from releasewise.services import accounts, projects, reviews
-from tests.cli.test_cli import login, rw, server  # noqa: F401 - fixtures
+from tests.cli.conftest import login, rw
 from tests.conftest import PASSWORD
 from tests.services.assessment_fixtures import expert, open_review, vote, with_submitted_assessment
 

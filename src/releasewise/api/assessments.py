@@ -314,15 +314,10 @@ def get_decision(org: str, decision_id: Id, rt: RuntimeDep, actor: ActorDep) -> 
     return DecisionOut.model_validate(decisions.get_decision(rt, actor, org, decision_id))
 
 
-EXPORTS = {"markdown": ("text/markdown; charset=utf-8", decisions.to_markdown, "md"),
-           "json": ("application/json", decisions.to_json, "json"),
-           "model-card": ("text/markdown; charset=utf-8", decisions.to_model_card, "md")}
-
-
 @router.get("/orgs/{org}/decisions/{decision_id}/export")
 def export_decision(org: str, decision_id: Id, rt: RuntimeDep, actor: ActorDep,
                     format: Literal["markdown", "json", "model-card"] = "markdown") -> Response:
-    media, render, ext = EXPORTS[format]
+    media, render, ext = decisions.EXPORTS[format]
     view = decisions.get_decision(rt, actor, org, decision_id)
     filename = f"decision-{view.id}-{format}.{ext}"
     return Response(render(view), media_type=media,

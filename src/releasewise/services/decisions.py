@@ -193,3 +193,9 @@ def to_model_card(view: DecisionView) -> str:
         lines += ["", "Reviewers disagreed on: " + "; ".join(diverging) + "."]
     lines += ["", f"Rationale: {view.rationale}", ""]
     return "\n".join(lines)
+
+
+# format → (media type, renderer, file extension), shared by the API and the web UI.
+EXPORTS = {"markdown": ("text/markdown; charset=utf-8", to_markdown, "md"),
+           "json": ("application/json", to_json, "json"),
+           "model-card": ("text/markdown; charset=utf-8", to_model_card, "md")}

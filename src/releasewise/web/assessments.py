@@ -274,11 +274,9 @@ def condition_met(rt: RT, actor: User, org_slug: str, decision_id: Id, index: Id
 
 @router.get("/orgs/{org_slug}/decisions/{decision_id}/export")
 def export(rt: RT, actor: User, org_slug: str, decision_id: Id, format: str = "markdown") -> Response:
-    from releasewise.api.assessments import EXPORTS
-
-    if format not in EXPORTS:
+    if format not in decisions.EXPORTS:
         raise InvalidInput("Export format must be markdown, json or model-card.")
-    media, render_export, ext = EXPORTS[format]
+    media, render_export, ext = decisions.EXPORTS[format]
     view = decisions.get_decision(rt, actor, org_slug, decision_id)
     return Response(render_export(view), media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="decision-{decision_id}-{format}.{ext}"'})
