@@ -18,15 +18,17 @@ from fastapi.staticfiles import StaticFiles
 from releasewise import __version__
 from releasewise.api import access as access_api
 from releasewise.api import assessments as assessments_api
+from releasewise.api import disclosure as disclosure_api
 from releasewise.api import plans as plans_api
 from releasewise.api import routes as core_api
 from releasewise.bootstrap import build_runtime
 from releasewise.config import Settings
 from releasewise.hfapi import routes as hf_routes
-from releasewise.services import outbox, plans, reviews
+from releasewise.services import disclosure, outbox, plans, reviews
 from releasewise.services.runtime import Runtime
 from releasewise.web import assessments as assessments_web
 from releasewise.web import access as access_web
+from releasewise.web import disclosure as disclosure_web
 from releasewise.web import errors as web_errors
 from releasewise.web import plans as plans_web
 from releasewise.web import routes as core_web
@@ -36,8 +38,9 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 # Each capability adds its own router modules here (see docs/architecture.md).
-API_ROUTERS = [core_api.router, access_api.router, assessments_api.router, plans_api.router, hf_routes.router]
-WEB_ROUTERS = [core_web.router, access_web.router, assessments_web.router, plans_web.router]
+API_ROUTERS = [core_api.router, access_api.router, assessments_api.router, plans_api.router, disclosure_api.router,
+               hf_routes.router]
+WEB_ROUTERS = [core_web.router, access_web.router, assessments_web.router, plans_web.router, disclosure_web.router]
 
 
 def reconcile(rt: Runtime) -> dict[str, int]:
@@ -48,6 +51,7 @@ def reconcile(rt: Runtime) -> dict[str, int]:
     counts = {
         "stages_opened": plans.reconcile(rt),
         "review_reminders_queued": reviews.send_reminders(rt),
+        "disclosure_effects": disclosure.reconcile(rt),
     }
     counts["mails_sent"] = outbox.deliver_pending(rt)
     return counts

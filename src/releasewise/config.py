@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     accel_redirect_prefix: str = ""
     grant_default_days: int = 365
 
+    # disclosure
+    webhook_timeout_seconds: float = 5.0
+    webhook_max_attempts: int = 5
+    disclosure_max_attachment_bytes: int = 20 * 1024**2
+
     @field_validator("workers")
     @classmethod
     def _positive_workers(cls, v: int) -> int:

@@ -428,4 +428,13 @@ def _register_assessment_commands() -> None:
     app.command("reconcile")(reconcile_command)
 
 
+
+def _register_disclosure_commands() -> None:
+    """`disclose …`; imported last for the same reason as the assessment commands."""
+    from releasewise.cli.disclosure import disclose_app
+
+    app.add_typer(disclose_app, name="disclose")
+
+
 _register_assessment_commands()
+_register_disclosure_commands()

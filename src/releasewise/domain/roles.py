@@ -62,6 +62,10 @@ class Action(str, Enum):
     access_configure = "access.configure"
     access_decide = "access.decide"
     access_view = "access.view"
+    # disclosure
+    disclosure_view = "disclosure.view"
+    disclosure_manage = "disclosure.manage"
+    webhook_manage = "webhook.manage"
 
 
 _ALL = frozenset(Role)
@@ -99,6 +103,10 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.access_configure: _LEADS,
     Action.access_decide: _LEADS,
     Action.access_view: _LEADS,
+    # disclosure (embargoed briefings: leads run cases, researchers read them; viewers and reviewers do not)
+    Action.disclosure_view: _LEADS | {Role.researcher},
+    Action.disclosure_manage: _LEADS,
+    Action.webhook_manage: _LEADS,
 }
 
 # Actions that only read; a token needs the ``write`` scope for all others.
@@ -118,6 +126,8 @@ READ_ONLY_ACTIONS = frozenset(
         # access / registry
         Action.asset_download,
         Action.access_view,
+        # disclosure
+        Action.disclosure_view,
     }
 )
 

@@ -90,6 +90,7 @@ def seed_demo(rt: Runtime) -> list[DemoLogin]:
     past = replace(rt, clock=clock)
     _seed_review(past, actors)
     _seed_plan(past, clock, actors)
+    _seed_disclosure(rt, actors)
     return DEMO_PEOPLE
 
 
@@ -142,3 +143,44 @@ def _seed_plan(past: Runtime, clock: FrozenClock, actors: dict[str, Actor]) -> N
     ]})
     clock.advance(hours=2)
     plans.reconcile(past)
+
+
+def _seed_disclosure(rt: Runtime, actors: dict[str, Actor]) -> None:
+    """An open disclosure case with four parties in different states (ready, reviewing, concerns, silent so far)."""
+    from datetime import UTC
+
+    from releasewise.services import disclosure
+
+    lead = actors["jonas"]
+    partners = [
+        ("StreamSafe Trust & Safety", "platform", ["audio", "fraud", "impersonation"], "Ines Moreau", "ines"),
+        ("Deepfake Detection Consortium", "detection_research", ["audio", "video"], "Kofi Mensah", "kofi"),
+        ("FactCheck Africa", "fact_checking", ["elections", "disinformation"], "Zanele Dube", "zanele"),
+        ("Bank Fraud Alliance", "other", ["fraud"], "Tom Berg", "tom"),
+    ]
+    ids = []
+    for name, kind, interests, person, handle in partners:
+        domain = name.lower().split()[0] + ".example"
+        view = disclosure.add_stakeholder(rt, lead, DEMO_ORG_SLUG, name=name, type=kind, interests=interests,
+                                          shared=kind in ("platform", "detection_research"),
+                                          contacts=[(person, f"{handle}@{domain}", "")])
+        ids.append(view.id)
+    now = rt.clock.now().replace(tzinfo=UTC)
+    case = disclosure.open_case(
+        rt, lead, DEMO_ORG_SLUG, "echo-2", title="Echo-2 small model: briefing before release",
+        briefing_md=("## What we will release\nThe 120M Echo-2 model to vetted researchers, with the detector.\n\n"
+                     "## What to prepare\n- Voice-clone fraud reports may rise; the detector flags Echo-2 audio "
+                     "(EER 3.1% on telephone-band audio).\n- Consent checks apply to the hosted demo only."),
+        embargo_ends_at=now + timedelta(days=14), stage_key="small-model", assets=["echo-2-detector", "sample-outputs"])
+    links = [disclosure.invite(rt, lead, DEMO_ORG_SLUG, case.id, stakeholder_id=sid,
+                               respond_by=now + timedelta(days=5))[1][0][1].rsplit("/", 1)[-1] for sid in ids]
+    disclosure.party_set_state(rt, links[0], "accepted")
+    disclosure.party_set_state(rt, links[0], "ready")
+    disclosure.party_set_state(rt, links[1], "accepted")
+    disclosure.party_set_state(rt, links[1], "reviewing")
+    disclosure.party_request_time(rt, links[1], reason="Our detector retraining finishes in three weeks.",
+                                  until=now + timedelta(days=21))
+    disclosure.party_set_state(rt, links[2], "accepted")
+    disclosure.party_message(rt, links[2], "Two national elections fall inside the embargo window; "
+                                           "can the release wait until after them?")
+    disclosure.party_set_state(rt, links[2], "concerns_raised")

@@ -10,9 +10,10 @@ from __future__ import annotations
 from releasewise.store import models
 from releasewise.store import models_access
 from releasewise.store import models_assessment
+from releasewise.store import models_disclosure
 from releasewise.store import models_plans
 from releasewise.store.models import Base
 
-TABLE_MODULES = [models, models_access, models_assessment, models_plans]
+TABLE_MODULES = [models, models_access, models_assessment, models_disclosure, models_plans]
 
 metadata = Base.metadata
