@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from releasewise.api.deps import ActorDep, RuntimeDep, client_ip
-from releasewise.api.schemas import StrictModel
+from releasewise.api.schemas import Id, StrictModel
 from releasewise.errors import InvalidInput
 from releasewise.hfapi.routes import serve_file
 from releasewise.services import access, outbox, registry
@@ -116,7 +116,7 @@ def get_upload(upload_key: str, rt: RuntimeDep, actor: ActorDep) -> VersionView:
 
 
 @router.put("/uploads/{upload_key}/files/{file_id}", response_model=FileView, tags=["registry"])
-async def upload_chunk(upload_key: str, file_id: int, request: Request, rt: RuntimeDep, actor: ActorDep,
+async def upload_chunk(upload_key: str, file_id: Id, request: Request, rt: RuntimeDep, actor: ActorDep,
                        offset: Annotated[int, Query(ge=0)],
                        x_running_sha256: Annotated[str, Header(min_length=64, max_length=64)]) -> FileView:
     """One chunk of raw bytes at ``offset``. ``X-Running-SHA256``: SHA-256 of the file from byte 0 through
@@ -247,7 +247,7 @@ def my_requests(rt: RuntimeDep, actor: ActorDep) -> list[RequestView]:
 
 
 @router.delete("/access/requests/{request_id}", response_model=RequestView, tags=["access"])
-def withdraw_request(request_id: int, rt: RuntimeDep, actor: ActorDep) -> RequestView:
+def withdraw_request(request_id: Id, rt: RuntimeDep, actor: ActorDep) -> RequestView:
     return access.withdraw_request(rt, actor, request_id)
 
 
@@ -274,7 +274,7 @@ def list_grants(org: str, rt: RuntimeDep, actor: ActorDep) -> list[GrantView]:
 
 
 @router.post("/orgs/{org}/access/grants/{grant_id}/revoke", response_model=GrantView, tags=["access"])
-def revoke_grant(org: str, grant_id: int, body: RevokeIn, rt: RuntimeDep, actor: ActorDep) -> GrantView:
+def revoke_grant(org: str, grant_id: Id, body: RevokeIn, rt: RuntimeDep, actor: ActorDep) -> GrantView:
     view = access.revoke_grant(rt, actor, org, grant_id, reason=body.reason)
     outbox.deliver_pending(rt)
     return view

@@ -19,6 +19,7 @@ from releasewise.hfapi.routes import serve_file
 from releasewise.services import access, orgs, outbox, registry
 from releasewise.services.runtime import Actor, Runtime
 from releasewise.web import security
+from releasewise.api.schemas import Id
 from releasewise.web.rendering import render, templates
 from releasewise.web.routes import RT, User, redirect
 
@@ -198,7 +199,7 @@ async def decide(request: Request, rt: RT, actor: User, org_slug: str) -> Respon
 
 
 @router.post("/orgs/{org_slug}/access/grants/{grant_id}/revoke")
-async def revoke(request: Request, rt: RT, actor: User, org_slug: str, grant_id: int) -> Response:
+async def revoke(request: Request, rt: RT, actor: User, org_slug: str, grant_id: Id) -> Response:
     form = await _form(request)
     try:
         await run_in_threadpool(access.revoke_grant, rt, actor, org_slug, grant_id, reason=_text(form, "reason"))
