@@ -168,3 +168,35 @@ def test_access_request_decide_and_download_log_csv(server: tuple[LiveServer, Wo
     rows = list(csv.DictReader(io.StringIO((tmp_path / "log.csv").read_text())))
     assert [(r["user"], r["file"], r["version"], r["bytes"]) for r in rows] == [("sam", "w.bin", "v1", "7")]
     assert rows[0]["grant_id"]
+
+
+def test_leads_configure_policy_and_agreement_and_requesters_withdraw(server: tuple[LiveServer, World], tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    _, w = server
+    from tests.hfapi.support import set_tier
+
+    set_tier(w.rt, "vetted_researchers")
+    as_user(w, w.lead, monkeypatch)
+    code, _, err = rw("access", "policy", "lab-a/echo", "--mode", "sometimes")
+    assert code == 1 and "approval_mode" in err
+    code, out, err = rw("access", "policy", "lab-a/echo", "--mode", "rules", "--domain", "uni.example",
+                        "--field", "country|Country|country", "--field", "purpose?|Purpose|select|research,teaching")
+    assert code == 0, err
+    assert "rules" in out and "country (country)" in out
+    (tmp_path / "terms.md").write_text("# Terms\nNo impersonation.")
+    code, out, err = rw("access", "agreement", "lab-a/echo", "--title", "Terms", "--file", str(tmp_path / "terms.md"),
+                        "--checkbox", "I agree")
+    assert code == 0 and "version 1" in out, err
+    policy = access.get_policy(w.rt, w.lead, "lab-a", "echo")
+    assert policy.email_domains == ("uni.example",) and policy.agreement is not None
+    assert policy.agreement.checkboxes == ("I agree",)
+    sam = make_user(w.rt, "sam")
+    as_user(w, sam, monkeypatch)
+    code, out, err = rw("access", "request", "lab-a/echo/weights-1b", "--use", "research", "--institution", "Uni",
+                        "--answer", "country=DE", "--accept")
+    assert code == 0 and "pending" in out, err
+    request_id = access.my_requests(w.rt, sam)[0].id
+    code, out, err = rw("access", "withdraw", str(request_id))
+    assert code == 0 and "withdrawn" in out, err
+    code, _, err = rw("access", "withdraw", str(request_id))
+    assert code == 1 and "already withdrawn" in err

@@ -141,3 +141,20 @@ def test_aborted_upload_leaves_the_previous_version_intact(world: World) -> None
     with pytest.raises(Conflict):
         registry.upload_chunk(w.rt, w.researcher, up.upload_key, up.files[0].id, offset=10, data=b"x",
                               running_sha256=hashlib.sha256(b"x" * 11).hexdigest())
+
+
+def test_a_chunk_cut_short_in_transit_is_refused_and_leaves_the_staged_bytes_as_they_were(world: World) -> None:
+    w = world
+    data = bytes(range(256)) * 16
+    up = registry.start_upload(w.rt, w.researcher, *ASSET, files=[{"path": "w.bin", "size": len(data)}])
+    fid = up.files[0].id
+    digest = hashlib.sha256(data).hexdigest()
+    with pytest.raises(InvalidInput, match="incomplete"):  # the client vanished after 1000 of 4096 bytes
+        registry.upload_chunk_stream(w.rt, w.researcher, up.upload_key, fid, offset=0, length=len(data),
+                                     pieces=iter([data[:1000]]), running_sha256=digest)
+    staged = w.rt.settings.data_dir / "blobs" / "staging" / up.upload_key / f"{fid}.part"
+    assert staged.stat().st_size == 0
+    assert registry.get_upload(w.rt, w.researcher, up.upload_key).files[0].received_bytes == 0
+    registry.upload_chunk_stream(w.rt, w.researcher, up.upload_key, fid, offset=0, length=len(data),
+                                 pieces=iter([data[:1000], data[1000:]]), running_sha256=digest)
+    assert registry.get_upload(w.rt, w.researcher, up.upload_key).status == "complete"

@@ -372,3 +372,74 @@ def access_downloads(org: str, csv_out: Annotated[Path | None, typer.Option("--c
         return
     _main().show(_main().call(lambda c: c.get(f"/orgs/{org}/access/downloads", limit=limit)), as_json,
                  ["at", "username", "asset", "version", "path", "bytes", "grant_id", "via"])
+
+
+def _project_path(value: str) -> tuple[str, str]:
+    org, project = _main().split_path(value, 2, "ORG/PROJECT")
+    return org, project
+
+
+def _parse_field(spec: str) -> dict[str, Any]:
+    parts = [p.strip() for p in spec.split("|")]
+    if len(parts) < 3:
+        _fail(f"--field takes 'name|label|type[|option,option]' (append ? to the name if optional), got '{spec}'.")
+    name = parts[0].rstrip("?")
+    options = [o.strip() for o in parts[3].split(",")] if len(parts) > 3 else []
+    return {"name": name, "label": parts[1], "type": parts[2], "required": not parts[0].endswith("?"),
+            "options": options}
+
+
+@access_app.command("policy")
+def access_policy(
+    target: Annotated[str, typer.Argument(help="ORG/PROJECT")],
+    mode: Annotated[str | None, typer.Option(help="manual, automatic or rules (omit to show the policy).")] = None,
+    domain: Annotated[list[str], typer.Option(help="Approve verified emails of this domain (rules; repeat).")] = [],  # noqa: B006
+    trusted_org: Annotated[list[str], typer.Option(help="Approve members of this organisation (rules; repeat).")] = [],  # noqa: B006
+    field: Annotated[list[str], typer.Option(help="Custom form field 'name|label|type[|options]' (repeat).")] = [],  # noqa: B006
+    grant_days: Annotated[int | None, typer.Option(help="Grant lifetime (default: organisation's).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show or set how a project's access requests are decided, and its request form."""
+    org, project = _project_path(target)
+    path = f"/orgs/{org}/projects/{project}/access/policy"
+    if mode is None:
+        data = _main().call(lambda c: c.get(path))
+    else:
+        body = {"approval_mode": mode, "email_domains": domain, "trusted_orgs": trusted_org,
+                "form_fields": [_parse_field(f) for f in field], "grant_days": grant_days}
+        data = _main().call(lambda c: c.request("PUT", path, json=body))
+    if as_json:
+        _main().show(data, True, [])
+        return
+    fields = ", ".join(f"{f['name']} ({f['type']})" for f in data["form_fields"]) or "none"
+    _main().console.print(f"Approval: [bold]{data['approval_mode']}[/]; domains: {', '.join(data['email_domains']) or '—'}; "
+                          f"trusted organisations: {', '.join(data['trusted_orgs']) or '—'}; fields: {fields}; "
+                          f"grants last {data['grant_days']} days; agreement: "
+                          + (f"version {data['agreement']['version']}" if data["agreement"] else "none"), markup=False)
+
+
+@access_app.command("agreement")
+def access_agreement(
+    target: Annotated[str, typer.Argument(help="ORG/PROJECT")],
+    title: Annotated[str, typer.Option(help="Agreement title.")],
+    text_file: Annotated[Path, typer.Option("--file", help="Markdown file with the agreement's text.")],
+    checkbox: Annotated[list[str], typer.Option(help="A statement everyone must tick (repeat).")] = [],  # noqa: B006
+    as_json: JsonFlag = False,
+) -> None:
+    """Publish a new agreement version; grantees accept it again before their next download."""
+    org, project = _project_path(target)
+    if not text_file.is_file():
+        _fail(f"{text_file} is not a file.")
+    body = {"title": title, "body_md": text_file.read_text(), "checkboxes": checkbox}
+    data = _main().call(lambda c: c.post(f"/orgs/{org}/projects/{project}/access/agreements", json=body))
+    if as_json:
+        _main().show(data, True, [])
+        return
+    _main().console.print(f"Published agreement version {data['version']} ({len(data['checkboxes'])} checkboxes).")
+
+
+@access_app.command("withdraw")
+def access_withdraw(request_id: int, as_json: JsonFlag = False) -> None:
+    """Withdraw one of your pending requests."""
+    _main().show(_main().call(lambda c: c.delete(f"/access/requests/{request_id}")), as_json,
+                 ["id", "asset_slug", "status"])
