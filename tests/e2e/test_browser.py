@@ -107,9 +107,17 @@ def test_login_logout_and_wrong_password(browser: Any, live_server: LiveServer, 
 @pytest.mark.parametrize("width", [375, 1280])
 def test_layout_fits_phone_and_laptop_widths(browser: Any, live_server: LiveServer, sqlite_rt: Runtime,
                                              width: int, tmp_path: Any) -> None:
-    from tests.conftest import build_world
+    from datetime import timedelta, timezone
 
-    build_world(sqlite_rt)
+    from releasewise.services import plans
+    from tests.conftest import build_world
+    from tests.services.assessment_fixtures import with_submitted_assessment
+
+    world = build_world(sqlite_rt)
+    with_submitted_assessment(world)
+    start = (sqlite_rt.clock.now() + timedelta(days=1)).replace(tzinfo=timezone.utc)
+    plans.apply_plan(sqlite_rt, world.lead, "lab-a", "echo",
+                     plans.template_document(sqlite_rt, world.lead, "lab-a", "echo", "gpt2-staged", start))
     context = browser.new_context(viewport={"width": width, "height": 800})
     page = context.new_page()
     page.goto(live_server.url + "/login")
@@ -118,7 +126,9 @@ def test_layout_fits_phone_and_laptop_widths(browser: Any, live_server: LiveServ
     page.click("button[type=submit]")
     page.wait_for_url(live_server.url + "/")
     for path in ["/", "/orgs/lab-a", "/orgs/lab-a/members", "/orgs/lab-a/projects/echo", "/orgs/lab-a/audit",
-                 "/settings/tokens"]:
+                 "/settings/tokens", "/orgs/lab-a/projects/echo/plan", "/orgs/lab-a/projects/echo/assessment",
+                 "/orgs/lab-a/projects/echo/assessment/versions/1", "/orgs/lab-a/projects/echo/assessment/edit",
+                 "/orgs/lab-a/reviewers", "/orgs/lab-a/policy"]:
         page.goto(live_server.url + path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {width}px"

@@ -85,7 +85,8 @@ def parse_instant(value: Any, field_name: str) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidInput(f"{field_name} '{value}' has no timezone. Add one (e.g. +01:00 or Z) so every "
                            "viewer reads the same instant.", field=field_name)
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    # Whole seconds: plan files round-trip exactly, and nobody schedules a release to the microsecond.
+    return moment.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
 def _optional_int(raw: Mapping[str, Any], key: str, path: str, low: int, high: int) -> int | None:
@@ -230,5 +231,5 @@ def to_document(stages: Sequence[StageSpec]) -> dict[str, Any]:
                                   "max_open_incident_severity": g.max_open_incident_severity}.items() if v is not None}
 
     return {"schema": "releasewise.plan/1", "stages": [
-        {"key": s.key, "title": s.title, "earliest": s.earliest_at.replace(tzinfo=timezone.utc).isoformat(),
+        {"key": s.key, "title": s.title, "earliest": s.earliest_at.replace(tzinfo=timezone.utc).isoformat(timespec="seconds"),
          "steps": [f"{x.asset}:{x.tier.value}" for x in s.steps], "gates": gates(s.gates)} for s in stages]}
