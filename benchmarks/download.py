@@ -98,6 +98,12 @@ http {{
   scgi_temp_path {work}/nginx-scgi;
   types {{ }}
   default_type application/octet-stream;
+  # Per-file ETags = SHA-256, as the Hub sends (nginx's own "mtime-size" ETags collide for same-sized files
+  # written in the same second, and huggingface_hub would then fetch one blob and link it 20 times).
+  map_hash_bucket_size 256;
+  map $uri $hub_etag {{
+{etag_map}
+  }}
   server {{
     listen 127.0.0.1:{static_port};
     location /files/ {{ alias {files}/; }}
@@ -109,6 +115,8 @@ http {{
     location ~ ^/api/models/bench/big-many/tree/ {{ default_type application/json; root {work}/hub; try_files /tree.json =404; }}
     location ~ ^/bench/big-many/resolve/[^/]+/(?<name>[^/]+)$ {{
       alias {files}/$name;
+      etag off;
+      add_header ETag $hub_etag;
       add_header X-Repo-Commit {commit};
     }}
   }}
@@ -182,9 +190,11 @@ def head_rps(url: str, seconds: int, token: str | None) -> float:
     raise SystemExit(out)
 
 
-def snapshot_seconds(endpoint: str, token: str, cache: Path) -> float:
+def snapshot_seconds(endpoint: str, token: str, cache: Path, expected_bytes: int) -> float:
     code = ("import sys, time\nfrom huggingface_hub import snapshot_download\nt = time.perf_counter()\n"
             f"snapshot_download('bench/big-many', endpoint='{endpoint}', token='{token}', cache_dir=sys.argv[1])\n"
+            "import os\n"
+            "print(sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(sys.argv[1]) for f in fs if 'blobs' in d))\n"
             "print(time.perf_counter() - t)\n")
     shutil.rmtree(cache, ignore_errors=True)
     env = {**os.environ, "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HUB_DISABLE_XET": "1",
@@ -192,7 +202,10 @@ def snapshot_seconds(endpoint: str, token: str, cache: Path) -> float:
     out = subprocess.run([sys.executable, "-c", code, str(cache)], capture_output=True, text=True, check=True,
                          env=env).stdout
     shutil.rmtree(cache, ignore_errors=True)
-    return float(out.strip().splitlines()[-1])
+    stored, seconds = out.strip().splitlines()[-2:]
+    if int(stored) != expected_bytes:
+        raise SystemExit(f"snapshot_download from {endpoint} stored {stored} bytes, expected {expected_bytes}")
+    return float(seconds)
 
 
 def curl_many_seconds(base: str, names: list[str]) -> float:
@@ -251,10 +264,15 @@ def main() -> None:
         (work / "hub" / "info.json").write_bytes(info.content)
         (work / "hub" / "tree.json").write_bytes(tree.content)
         hub_port = free_port()
+        etag_map = "\n".join(f'    "/bench/big-many/resolve/{commit}/{entry["path"]}" "\\"{entry["lfs"]["oid"]}\\"";'
+                             for entry in tree.json() if entry["type"] == "file")
         conf = work / "nginx.conf"
         conf.write_text(NGINX_CONF.format(work=work, static_port=static_port, front_port=front_port,
                                           app_port=accel_port, files=files_dir, blobs=data / "blobs",
-                                          hub_port=hub_port, commit=commit))
+                                          hub_port=hub_port, commit=commit, etag_map=etag_map))
+        check = subprocess.run(["nginx", "-t", "-p", str(work), "-c", str(conf)], capture_output=True, text=True)
+        if check.returncode != 0:
+            raise SystemExit(f"nginx rejects the generated config:\n{check.stderr}")
         nginx = subprocess.Popen(["nginx", "-p", str(work), "-c", str(conf)], stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
         procs.append(nginx)
@@ -265,7 +283,11 @@ def main() -> None:
         procs.append(bare)
         wait_http(f"http://127.0.0.1:{app_port}/login", direct)
         wait_http(f"http://127.0.0.1:{accel_port}/login", accel)
-        wait_http(f"http://127.0.0.1:{front_port}/login", nginx)
+        try:
+            wait_http(f"http://127.0.0.1:{front_port}/login", nginx)
+        except SystemExit:
+            print((work / "nginx-error.log").read_text() if (work / "nginx-error.log").exists() else "no nginx log")
+            raise
         wait_http(f"http://127.0.0.1:{bare_port}/api/v1/projects", bare)
 
         big = "big-00.bin"
@@ -273,6 +295,7 @@ def main() -> None:
         check = httpx.head(f"http://127.0.0.1:{front_port}{resolve}", headers={"Authorization": f"Bearer {token}"})
         assert check.status_code == 200 and check.headers.get("x-repo-commit"), check.headers
         many_names = sorted(p.name for p in many.iterdir())
+        many_bytes = sum(p.stat().st_size for p in many.iterdir())
 
         results: dict[str, list[float]] = {}
 
@@ -291,11 +314,11 @@ def main() -> None:
             note(f"{args.files} files: curl from nginx, one by one (baseline)",
                  curl_many_seconds(f"http://127.0.0.1:{static_port}/files", many_names), "s")
             note(f"{args.files} files: snapshot_download, nginx static Hub files (baseline)",
-                 snapshot_seconds(f"http://127.0.0.1:{hub_port}", token, work / "hf-cache"), "s")
+                 snapshot_seconds(f"http://127.0.0.1:{hub_port}", token, work / "hf-cache", many_bytes), "s")
             note(f"{args.files} files: snapshot_download, releasewise uvicorn",
-                 snapshot_seconds(f"http://127.0.0.1:{app_port}", token, work / "hf-cache"), "s")
+                 snapshot_seconds(f"http://127.0.0.1:{app_port}", token, work / "hf-cache", many_bytes), "s")
             note(f"{args.files} files: snapshot_download, releasewise + nginx",
-                 snapshot_seconds(f"http://127.0.0.1:{front_port}", token, work / "hf-cache"), "s")
+                 snapshot_seconds(f"http://127.0.0.1:{front_port}", token, work / "hf-cache", many_bytes), "s")
             note("HEAD: bare Starlette endpoint (baseline)",
                  head_rps(f"http://127.0.0.1:{bare_port}/api/v1/projects", args.seconds, None), "req/s")
             note("HEAD resolve: releasewise, uvicorn (token+grant check)",

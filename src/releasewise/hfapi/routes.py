@@ -206,7 +206,6 @@ def file_headers(ticket: FileTicket) -> dict[str, str]:
     return {
         "ETag": etag, "X-Linked-Etag": etag, "X-Linked-Size": str(ticket.size), "X-Repo-Commit": ticket.commit_sha,
         "Accept-Ranges": "bytes", "Cache-Control": "private, max-age=0",
-        "X-Releasewise-Version": f"{ticket.context.asset_slug}",
     }
 
 
