@@ -252,3 +252,67 @@ def test_demo_lab_has_an_open_case_with_four_parties_in_different_states(rt: Run
     case = svc.get_case(rt, jonas, demo.DEMO_ORG_SLUG, cases[0].id)
     assert sorted(p.state for p in case.parties) == ["concerns_raised", "invited", "ready", "reviewing"]
     assert [r.status for r in case.time_requests] == ["pending"]
+
+
+def test_publication_when_the_tied_plan_stage_opens(world: World) -> None:
+    from releasewise.store.models_plans import PlanStage, ReleasePlan
+
+    rt = world.rt
+    c = setup_case(world, invite=False)  # tied to stage "stage-1"
+    now = rt.clock.now()
+    with rt.write() as session:
+        project_id = session.scalar(select(Project.id).where(Project.slug == "echo"))
+        assert project_id is not None
+        plan = ReleasePlan(org_id=session.scalar(select(DisclosureCase.org_id)), project_id=project_id,
+                           status="active", created_by_id=world.lead.user_id, created_at=now, updated_at=now)
+        session.add(plan)
+        session.flush()
+        session.add(PlanStage(plan_id=plan.id, position=0, key="stage-1", title="Stage 1", earliest_at=now,
+                              steps=[], gates={}, opened_at=None))
+    svc.reconcile(rt)
+    assert svc.get_case(rt, world.lead, "lab-a", c.id).status == "open"
+    with rt.write() as session:
+        stage = session.scalars(select(PlanStage)).one()
+        stage.opened_at = now
+    svc.reconcile(rt)
+    assert svc.get_case(rt, world.lead, "lab-a", c.id).status == "published"
+
+
+def test_every_state_change_is_audited_and_late_parties_see_the_shared_thread(world: World) -> None:
+    rt = world.rt
+    c = setup_case(world)
+    svc.add_contact(rt, world.lead, "lab-a", c.platform, name="Pat", email="pat@platform.example")
+    svc.add_attachment(rt, world.lead, "lab-a", c.id, filename="eval.csv", content_type="text/csv", data=b"a,b\n")
+    svc.party_set_state(rt, token(c.platform_link), "accepted")
+    party_id = svc.party_view(rt, token(c.platform_link)).party_id
+    svc.party_message(rt, token(c.platform_link), "question")
+    msg = svc.lab_message(rt, world.lead, "lab-a", c.id, party_id=party_id, body="ANSWER-FOR-ALL")
+    svc.share_message(rt, world.lead, "lab-a", c.id, msg.id)
+    svc.party_request_time(rt, token(c.platform_link), reason="r", until=aware(rt, days=11))
+    request_id = svc.get_case(rt, world.lead, "lab-a", c.id).time_requests[0].id
+    svc.decide_time_request(rt, world.lead, "lab-a", c.id, request_id, extend=False, note="no")
+    svc.extend_embargo(rt, world.lead, "lab-a", c.id, new_end=aware(rt, days=12), reason="r")
+    webhook, _ = svc.add_webhook(rt, world.lead, "lab-a", url="http://127.0.0.1:9/x")
+    svc.disable_webhook(rt, world.lead, "lab-a", webhook.id)
+    # A party invited later sees the briefing and the shared thread once it accepts.
+    late = svc.add_stakeholder(rt, world.lead, "lab-a", name="Late Newsroom", type="newsroom",
+                               contacts=[("Nia", "nia@news.example", "")])
+    _, pairs = svc.invite(rt, world.lead, "lab-a", c.id, stakeholder_id=late.id, respond_by=aware(rt, days=2))
+    svc.party_set_state(rt, token(pairs[0][1]), "accepted")
+    late_view = svc.party_view(rt, token(pairs[0][1]))
+    assert [m.body for m in late_view.messages] == ["ANSWER-FOR-ALL"] and late_view.briefing_md == BRIEFING
+    assert [a.filename for a in late_view.attachments] == ["eval.csv"]
+    svc.set_public_summary(rt, world.lead, "lab-a", c.id, public_summary="s")
+    svc.publish(rt, world.lead, "lab-a", c.id)
+    actions = {e.action for e in audit.list_events(rt, world.owner, "lab-a", limit=500)}
+    expected = {"stakeholder.added", "stakeholder.contact_added", "disclosure.opened", "disclosure.attachment_added",
+                "disclosure.invited", "disclosure.party_state", "disclosure.party_message",
+                "disclosure.message_posted", "disclosure.message_shared", "disclosure.time_requested",
+                "disclosure.time_request_declined", "disclosure.extended", "disclosure.summary_set",
+                "disclosure.published", "webhook.added", "webhook.disabled"}
+    assert expected <= actions
+    # Refusals are audited too.
+    with pytest.raises(PermissionDenied):
+        svc.open_case(rt, world.researcher, "lab-a", "echo", title="t", briefing_md="b",
+                      embargo_ends_at=aware(rt, days=1))
+    assert audit.list_events(rt, world.owner, "lab-a", limit=1)[0].action == "permission.denied"

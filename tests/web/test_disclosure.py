@@ -69,3 +69,36 @@ def test_party_page_accept_ready_and_what_others_see(browser_client: TestClient,
     svc.publish(w.rt, w.lead, "lab-a", c.id, public_summary="Echo-1 is out; detector shared with platforms.")
     assert "detector shared" in browser_client.get("/orgs/lab-a/projects/echo/disclosures").text
     assert browser_client.get(f"/orgs/lab-a/disclosure/{c.id}").status_code == 200  # now every member
+
+
+def test_attachments_registry_and_webhook_secret_shown_once(browser_client: TestClient, sqlite_world: World) -> None:
+    w = sqlite_world
+    c = setup_case(w)
+    sign_in(browser_client, "leo")
+    page = browser_client.get(f"/orgs/lab-a/disclosure/{c.id}")
+    csrf = csrf_of(page.text)
+    r = browser_client.post(f"/orgs/lab-a/disclosure/{c.id}/attachments", data={"csrf_token": csrf},
+                            files={"file": ("eval.csv", b"clip,score\n1,0.9\n", "text/csv")})
+    assert r.status_code == 303
+    attachment = svc.get_case(w.rt, w.lead, "lab-a", c.id).attachments[0]
+    got = browser_client.get(f"/orgs/lab-a/disclosure/{c.id}/attachments/{attachment.id}")
+    assert got.content == b"clip,score\n1,0.9\n" and "attachment" in got.headers["content-disposition"]
+    # A party reaches the attachment only after accepting the embargo.
+    party_path = "/" + c.platform_link.split("://", 1)[1].split("/", 1)[1]
+    assert browser_client.get(f"{party_path}/attachments/{attachment.id}").status_code == 404
+    svc.party_set_state(w.rt, token(c.platform_link), "accepted")
+    assert browser_client.get(f"{party_path}/attachments/{attachment.id}").content.startswith(b"clip")
+    # Registry form: a malformed contact email adds nothing.
+    r = browser_client.post("/orgs/lab-a/stakeholders", data={"csrf_token": csrf, "name": "Newsroom X",
+                                                               "type": "newsroom", "contacts": "Ned, ned@@x"})
+    assert r.status_code == 303 and "not a valid email" in browser_client.get(r.headers["location"]).text
+    assert "Newsroom X" not in browser_client.get("/orgs/lab-a/stakeholders").text
+    # The webhook secret is shown once, on the answer to the form, never again.
+    r = browser_client.post("/orgs/lab-a/webhooks", data={"csrf_token": csrf, "url": "https://hooks.example/x"})
+    assert r.status_code == 200 and 'id="new-secret"' in r.text
+    secret = r.text.split('id="new-secret"')[1].split("<code>")[1].split("</code>")[0]
+    assert secret.startswith("whsec_") and secret not in browser_client.get("/orgs/lab-a/webhooks").text
+    # A viewer has no webhooks page and no disclosure tab.
+    sign_in(browser_client, "vic")
+    assert browser_client.get("/orgs/lab-a/webhooks").status_code == 403
+    assert "/orgs/lab-a/disclosure" not in browser_client.get("/orgs/lab-a").text

@@ -37,7 +37,7 @@ from releasewise.services.audit import append_event, record
 from releasewise.services.authz import authorize, load_membership
 from releasewise.services.projects import _load_project
 from releasewise.services.runtime import Actor, Runtime
-from releasewise.store.models import Asset, Membership, Organization, Project, User
+from releasewise.store.models import Asset, Organization, Project, User
 from releasewise.store.models_disclosure import (
     CaseAttachment,
     CaseMessage,
@@ -50,6 +50,7 @@ from releasewise.store.models_disclosure import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from releasewise.store.models_plans import PlanStage, ReleasePlan
 
 PARTY_LINK_PATH = "/disclosure/invitations/"  # logsafe redacts what follows "/invitations/"
 MAX_CONTACTS = 10
@@ -999,8 +1000,18 @@ def deliver_webhooks(rt: Runtime, *, sender: WebhookSender | None = None, limit:
 
 # Time-based effects ------------------------------------------------------------------------------------------
 
+def _stage_opened(session: Session, case: DisclosureCase) -> bool:
+    """Has the release-plan stage this case is tied to opened? (Its opening lifts the embargo.)"""
+    if not case.stage_key:
+        return False
+    opened = session.scalar(select(PlanStage.opened_at).join(ReleasePlan, ReleasePlan.id == PlanStage.plan_id)
+                            .where(ReleasePlan.project_id == case.project_id, PlanStage.key == case.stage_key))
+    return opened is not None
+
+
 def reconcile(rt: Runtime, *, sender: WebhookSender | None = None) -> int:
-    """Deadlines → no_response, reminders, publication at lift, then webhook delivery. Idempotent.
+    """Deadlines → no_response, reminders, publication at lift (or when the tied plan stage opened),
+    then webhook delivery. Idempotent.
 
     Returns how many changes or messages it produced.
     """
@@ -1013,7 +1024,7 @@ def reconcile(rt: Runtime, *, sender: WebhookSender | None = None) -> int:
         for case in session.scalars(query).all():
             org = session.get(Organization, case.org_id)
             assert org is not None
-            if case.embargo_ends_at <= now:
+            if case.embargo_ends_at <= now or _stage_opened(session, case):
                 _publish(session, rt, None, org, case, "")
                 produced += 1
                 continue

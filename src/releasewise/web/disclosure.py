@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from releasewise.domain import disclosure as rules
 from releasewise.errors import InvalidInput, ReleasewiseError
