@@ -316,3 +316,16 @@ def test_every_state_change_is_audited_and_late_parties_see_the_shared_thread(wo
         svc.open_case(rt, world.researcher, "lab-a", "echo", title="t", briefing_md="b",
                       embargo_ends_at=aware(rt, days=1))
     assert audit.list_events(rt, world.owner, "lab-a", limit=1)[0].action == "permission.denied"
+
+
+def test_a_lead_demoted_to_viewer_stops_getting_embargoed_mail(world: World) -> None:
+    from releasewise.services import orgs
+
+    rt = world.rt
+    c = setup_case(world)
+    svc.party_set_state(rt, token(c.platform_link), "accepted")
+    svc.party_message(rt, token(c.platform_link), "FIRST")
+    orgs.change_role(rt, world.owner, "lab-a", "leo", "viewer")
+    svc.party_message(rt, token(c.platform_link), "SECOND")
+    to_leo = [m[2] for m in mails(rt) if m[0] == "leo@example.org"]
+    assert any("FIRST" in b for b in to_leo) and not any("SECOND" in b for b in to_leo)

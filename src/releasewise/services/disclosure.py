@@ -37,7 +37,7 @@ from releasewise.services.audit import append_event, record
 from releasewise.services.authz import authorize, load_membership
 from releasewise.services.projects import _load_project
 from releasewise.services.runtime import Actor, Runtime
-from releasewise.store.models import Asset, Organization, Project, User
+from releasewise.store.models import Asset, Membership, Organization, Project, User
 from releasewise.store.models_disclosure import (
     CaseAttachment,
     CaseMessage,
@@ -360,8 +360,11 @@ def _tell_party(session: Session, rt: Runtime, case: DisclosureCase, org: Organi
 
 def _tell_lab(session: Session, rt: Runtime, case: DisclosureCase, org: Organization, *, key: str,
               event_type: str, subject: str, body: str, data: dict[str, Any]) -> None:
+    # The lab side is emailed to the lead who opened the case, while they may still run it.
     creator = session.get(User, case.created_by_id)
-    if creator is not None:
+    role = session.scalar(select(Membership.role).where(Membership.org_id == org.id,
+                                                        Membership.user_id == case.created_by_id))
+    if creator is not None and role in (Role.owner.value, Role.release_lead.value):
         outbox.enqueue(session, rt, key=f"{key}:lab", recipient=creator.email, subject=subject,
                        body=f"{body}\n\n{_base_url(rt)}/orgs/{org.slug}/disclosure/{case.id}\n")
     _queue_webhooks(session, rt, org.id, None, key, event_type,
