@@ -153,9 +153,9 @@ def detect_command(
         elif kind == "audio":
             samples, rate = load_audio(file)
             for record in records:
-                res = AudioMark(record.key).detect(samples, rate)
-                if res.detected and res.payload is not None:
-                    found = _found(record, res.payload.release_id, res.payload.grant_id, res.p_value)
+                ares = AudioMark(record.key).detect(samples, rate)
+                if ares.detected and ares.payload is not None:
+                    found = _found(record, ares.payload.release_id, ares.payload.grant_id, ares.p_value)
                     break
         else:
             if tokenizer is None:

@@ -152,7 +152,7 @@ _OUT = np.stack([1 - 2 * _parity(_REG & g) for g in GENERATORS], axis=-1).astype
 
 def _encode_slow(bits: np.ndarray) -> np.ndarray:
     state = 0
-    out = []
+    out: list[int] = []
     for u in list(bits.astype(int)) + [0] * (CONSTRAINT - 1):
         reg = (u << (CONSTRAINT - 1)) | state
         out.extend(bin(reg & g).count("1") & 1 for g in GENERATORS)

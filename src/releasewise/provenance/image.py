@@ -66,7 +66,7 @@ class ImageDetection:
     p_value: float
     confidence: float
     attempts: int
-    period: float | None = None
+    period: tuple[float, float] | None = None  # (vertical, horizontal) tile period found, in pixels
     key_id: str = ""
     raw_bits: np.ndarray | None = field(default=None, repr=False, compare=False)
 
@@ -404,7 +404,8 @@ class ImageMark:
         data = chips[:, self._data]
         noise = data.std(axis=1, keepdims=True) + 1e-12
         soft = np.zeros((b, coding.CODED_BITS))
-        np.add.at(soft, (slice(None), self._bit_of[self._data]), data)
+        for i in range(b):
+            soft[i] = np.bincount(self._bit_of[self._data], weights=data[i], minlength=coding.CODED_BITS)
         counts = np.bincount(self._bit_of[self._data], minlength=coding.CODED_BITS)
         return soft / np.sqrt(np.maximum(counts, 1))[None, :] / noise
 
@@ -435,7 +436,7 @@ class ImageMark:
 
         return [mark._decode_folds(folds, periods) for mark in marks]
 
-    def _decode_folds(self, folds: list[np.ndarray], periods: list[float]) -> ImageDetection:
+    def _decode_folds(self, folds: list[np.ndarray], periods: list[tuple[float, float]]) -> ImageDetection:
         if not folds:
             return ImageDetection(False, None, 1.0, 0.0, 0, None, self.key.key_id, None)
         decoded = coding.decode_many(self.key, self._soft_symbols(np.stack(folds)))

@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, List
 
 from .coding import FIELD_BITS, WatermarkKey
 from .errors import InvalidKeyError, KeyNotFoundError, KeystoreError
@@ -59,7 +59,7 @@ class Keystore:
         self.path = Path(path) if path else default_keystore_path()
 
     # -- persistence --------------------------------------------------------
-    def _read(self) -> list[KeyRecord]:
+    def _read(self) -> List[KeyRecord]:
         if not self.path.exists():
             return []
         try:
@@ -72,7 +72,7 @@ class Keystore:
                 f"{self.path}: the keystore cannot be read ({exc}); restore it from a backup"
             ) from None
 
-    def _write(self, records: list[KeyRecord]) -> None:
+    def _write(self, records: List[KeyRecord]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         body = json.dumps({"version": FORMAT_VERSION, "keys": [asdict(r) for r in records]}, indent=2)
         fd, tmp = tempfile.mkstemp(prefix=".keys-", dir=self.path.parent)
@@ -86,7 +86,7 @@ class Keystore:
             raise KeystoreError(f"{self.path}: cannot write the keystore ({exc})") from None
 
     # -- queries ------------------------------------------------------------
-    def list(self) -> list[KeyRecord]:
+    def list(self) -> "List[KeyRecord]":
         return self._read()
 
     def active(self, organisation: str, model: str) -> KeyRecord:
@@ -98,7 +98,7 @@ class Keystore:
             f"create one with `releasewise keys create --org {organisation} --model {model}`"
         )
 
-    def detection_keys(self) -> list[KeyRecord]:
+    def detection_keys(self) -> List[KeyRecord]:
         """Every key, active and retired: a retired key still detects what it marked."""
         return self._read()
 

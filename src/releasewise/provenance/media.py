@@ -106,18 +106,21 @@ def load_image(path: str | Path) -> np.ndarray:
         raise InvalidMediaError(
             f"{path}: the image is truncated or corrupt ({exc}); re-export it from the original"
         ) from None
-    if im.mode not in ("L", "RGB", "RGBA"):
-        im = im.convert("RGBA" if "A" in im.getbands() else "RGB")
-    return np.asarray(im).copy()
+    decoded: Image.Image = im
+    if decoded.mode not in ("L", "RGB", "RGBA"):
+        decoded = decoded.convert("RGBA" if "A" in decoded.getbands() else "RGB")
+    return np.asarray(decoded).copy()
 
 
 def save_image(path: str | Path, pixels: np.ndarray) -> None:
     from PIL import Image
 
     p = Path(path)
-    fmt_kwargs = {"quality": 95} if p.suffix.lower() in (".jpg", ".jpeg") else {}
     try:
-        Image.fromarray(pixels).save(p, **fmt_kwargs)
+        if p.suffix.lower() in (".jpg", ".jpeg"):
+            Image.fromarray(pixels).save(p, quality=95)
+        else:
+            Image.fromarray(pixels).save(p)
     except (KeyError, ValueError) as exc:
         raise UnsupportedFormatError(f"{path}: cannot write this image format ({exc}); use .png or .jpg") from None
 
@@ -165,10 +168,13 @@ def load_audio(path: str | Path) -> tuple[np.ndarray, int]:
                 raw = w.readframes(frames)
         except (wave.Error, EOFError) as exc:
             raise InvalidMediaError(f"{path}: not a readable PCM WAV file ({exc}); re-export it as 16-bit PCM") from None
-        dtype = {1: np.uint8, 2: np.int16, 4: np.int32}[width]
         usable = len(raw) // (width * channels) * (width * channels)
-        x = np.frombuffer(raw[:usable], dtype=dtype).astype(np.float64)
-        x = (x - 128.0) / 128.0 if width == 1 else x / float(np.iinfo(dtype).max)
+        if width == 1:
+            x = (np.frombuffer(raw[:usable], dtype=np.uint8).astype(np.float64) - 128.0) / 128.0
+        elif width == 2:
+            x = np.frombuffer(raw[:usable], dtype=np.int16).astype(np.float64) / 32767.0
+        else:
+            x = np.frombuffer(raw[:usable], dtype=np.int32).astype(np.float64) / 2147483647.0
         if x.size == 0:
             raise MediaTooSmallError(f"{path}: the WAV file has no samples")
         return (x.reshape(-1, channels) if channels > 1 else x), rate
