@@ -135,3 +135,29 @@ def test_a_dead_endpoint_blocks_nothing_is_retried_then_fails(world: World, rece
     assert down[0].status == "failed" and down[0].attempts == rt.settings.webhook_max_attempts
     assert len(r.named("lab")) == 1
 
+
+
+def test_endpoints_that_hang_cost_one_timeout_per_pass(world: World, receiver: tuple[Receiver, str]) -> None:
+    import socket
+
+    r, url = receiver
+    rt = world.rt
+    rt.settings = rt.settings.model_copy(update={"webhook_timeout_seconds": 1.0})
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(16)  # accepts TCP connections, never answers
+    try:
+        port = hang.getsockname()[1]
+        for n in range(3):
+            svc.add_webhook(rt, world.lead, "lab-a", url=f"http://127.0.0.1:{port}/hang{n}")
+        svc.add_webhook(rt, world.lead, "lab-a", url=f"{url}/hooks/lab")
+        setup_case(world, invite=True)
+        started = time.monotonic()
+        delivered = svc.deliver_webhooks(rt)
+        elapsed = time.monotonic() - started
+    finally:
+        hang.close()
+    assert delivered == len(r.named("lab")) == 2  # two invitations, told to the lab's working endpoint
+    assert elapsed < 2.5, elapsed  # 6 hanging deliveries in parallel, not 6 × 1 s
+    hanging = [d for d in svc.list_deliveries(rt, world.lead, "lab-a") if "/hang" in d.url]
+    assert len(hanging) == 6 and all(d.status == "pending" and "Timeout" in d.last_error for d in hanging)

@@ -18,6 +18,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,7 +32,7 @@ from releasewise.domain.disclosure import PartyState
 from releasewise.domain.roles import Action, Role, explain
 from releasewise.domain.validation import clean_email, clean_text
 from releasewise.errors import Conflict, InvalidInput, NotFound
-from releasewise.notify.webhooks import HttpWebhookSender, WebhookSender
+from releasewise.notify.webhooks import HttpWebhookSender, WebhookResult, WebhookSender
 from releasewise.services import outbox
 from releasewise.services.audit import append_event, record
 from releasewise.services.authz import authorize, load_membership
@@ -953,6 +954,7 @@ def list_deliveries(rt: Runtime, actor: Actor, org_slug: str, *, limit: int = 20
 
 
 LEASE_MINUTES = 5
+SEND_WORKERS = 8
 
 
 def deliver_webhooks(rt: Runtime, *, sender: WebhookSender | None = None, limit: int = 50) -> int:
@@ -976,13 +978,18 @@ def deliver_webhooks(rt: Runtime, *, sender: WebhookSender | None = None, limit:
             delivery.next_attempt_at = now + timedelta(minutes=LEASE_MINUTES)
             claimed.append((delivery.id, endpoint.url, endpoint.secret_salt, delivery.idempotency_key,
                             delivery.event_type, dict(delivery.payload)))
-    results = []
-    for delivery_id, url, salt, key, event_type, payload in claimed:
+    timestamp = int(now.replace(tzinfo=UTC).timestamp())
+
+    def send(item: tuple[int, str, str, str, str, dict[str, Any]]) -> tuple[int, WebhookResult]:
+        delivery_id, url, salt, key, event_type, payload = item
         body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-        timestamp = int(now.replace(tzinfo=UTC).timestamp())
         headers = {rules.SIGNATURE_HEADER: rules.sign(webhook_secret(rt, salt), timestamp, body),
                    "Idempotency-Key": key, "X-Releasewise-Event": event_type}
-        results.append((delivery_id, sender.post(url, body, headers)))
+        return delivery_id, sender.post(url, body, headers)
+
+    # In parallel, so a few slow endpoints cost one timeout per pass, not one per delivery.
+    with ThreadPoolExecutor(max_workers=SEND_WORKERS) as pool:
+        results = list(pool.map(send, claimed))
     delivered = 0
     with rt.write() as session:
         for delivery_id, result in results:
