@@ -119,3 +119,18 @@ def test_detect_text_file_with_local_tokenizer(cli, tmp_path):
     assert found["detected"] and found["model"] == "chat" and found["z_score"] > 5
     (tmp_path / "plain.txt").write_text(" ".join(f"w{i % 300}" for i in range(0, 2000, 7)))
     assert cli("detect", str(tmp_path / "plain.txt"), "--tokenizer", str(tmp_path / "tok")).exit_code == 2
+
+
+def test_every_command_and_option_is_documented():
+    from pathlib import Path
+
+    import typer.main
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "provenance.md").read_text()
+    for prefix, sub in (("mark", mark_app), ("keys", keys_app), ("bench", bench_app)):
+        group = typer.main.get_group(sub)
+        for name, command in group.commands.items():
+            assert f"releasewise {prefix} {name}" in doc, f"`releasewise {prefix} {name}` is not in docs/provenance.md"
+    assert "releasewise detect FILE" in doc
+    for option in ("--keystore", "--tokenizer", "--markdown", "--images", "--audio", "--grant", "--release-id"):
+        assert option in doc, f"{option} is not in docs/provenance.md"
