@@ -197,8 +197,9 @@ def test_batch_decisions_are_all_or_nothing_and_rejections_need_reasons(gated: W
     assert [r.id for r in access.list_requests(w.rt, w.lead, "lab-a")] == ids[1:]  # nothing changed
     decided = access.decide(w.rt, w.lead, "lab-a", ids[1:], approve=True, reason="ok")
     assert [d.status for d in decided] == ["approved", "approved"]
-    with pytest.raises(NotFound):
-        access.decide(w.rt, w.lead, "lab-a", [99999], approve=True)
+    for bad in ([99999], [2**70], [0]):
+        with pytest.raises(NotFound):
+            access.decide(w.rt, w.lead, "lab-a", bad, approve=True)
     # rejected: re-apply needs a reason; appeal needs a reason
     with pytest.raises(InvalidInput, match="say what changed"):
         submit(w, people[0])

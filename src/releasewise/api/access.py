@@ -89,7 +89,7 @@ class AcceptIn(StrictModel):
 
 
 class DecisionIn(StrictModel):
-    request_ids: list[int] = Field(min_length=1, max_length=access.MAX_BATCH)
+    request_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(min_length=1, max_length=access.MAX_BATCH)
     approve: bool
     reason: str = Field(default="", max_length=5000)
     grant_days: int | None = Field(default=None, ge=1, le=3650)

@@ -585,6 +585,8 @@ def decide(rt: Runtime, actor: Actor, org_slug: str, request_ids: Sequence[int],
         raise InvalidInput("Choose at least one request.", field="request_ids")
     if len(ids) > MAX_BATCH:
         raise InvalidInput(f"Decide at most {MAX_BATCH} requests at once.", field="request_ids")
+    if ids[0] < 1 or ids[-1] > 2**63 - 1:  # cannot name a stored request (and would overflow the database)
+        raise NotFound("Some of those requests do not exist in this organisation; reload the queue.")
     reason = clean_text(reason, "Reason", max_length=5000, required=not approve)
     if grant_days is not None and not 1 <= grant_days <= 3650:
         raise InvalidInput("Grants last between 1 and 3650 days.", field="grant_days")
