@@ -65,3 +65,13 @@ def test_party_api_with_the_link_secret(api: TestClient, sqlite_world: World) ->
     r = api.post("/api/v1/party/time-requests", headers=h, json={"reason": "r", "until": "2030-01-01T00:00"})
     assert r.status_code == 422 and "no timezone" in r.json()["detail"]
     assert svc.get_case(w.rt, w.lead, "lab-a", c.id).time_requests == ()
+
+
+def test_ids_too_large_for_the_database_are_refused_as_input(api: TestClient, sqlite_world: World) -> None:
+    lead = bearer(sqlite_world, sqlite_world.lead)
+    huge = "82978340309509102779760640"
+    r = api.post(f"/api/v1/orgs/lab-a/disclosure/{huge}/messages", headers=lead, json={"party_id": 1, "body": "x"})
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    r = api.post("/api/v1/orgs/lab-a/disclosure/1/parties", headers=lead,
+                 json={"stakeholder_id": int(huge), "respond_by": "2030-01-01T00:00Z"})
+    assert r.status_code == 422

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, Response, status
 from pydantic import BaseModel, Field
 
 from releasewise.api.deps import ActorDep, RuntimeDep
-from releasewise.api.schemas import Out, StrictModel
+from releasewise.api.schemas import MAX_ID, Id, Out, StrictModel
 from releasewise.domain.disclosure import parse_instant
 from releasewise.errors import NotAuthenticated
 from releasewise.services import disclosure as svc
@@ -131,7 +131,7 @@ class CaseOut(Out):
 
 
 class InviteIn(StrictModel):
-    stakeholder_id: int = Field(ge=1)
+    stakeholder_id: int = Field(ge=1, le=MAX_ID)
     respond_by: Instant
 
 
@@ -141,7 +141,7 @@ class InviteOut(BaseModel):
 
 
 class MessageIn(StrictModel):
-    party_id: int = Field(ge=1)
+    party_id: int = Field(ge=1, le=MAX_ID)
     body: str = Field(min_length=1, max_length=20000)
 
 
@@ -168,7 +168,7 @@ class AttachmentIn(StrictModel):
 
 class WebhookIn(StrictModel):
     url: str = Field(min_length=8, max_length=500)
-    stakeholder_id: int | None = Field(default=None, ge=1)
+    stakeholder_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class WebhookOut(Out):
@@ -249,7 +249,7 @@ def add_stakeholder(org: str, body: StakeholderIn, rt: RuntimeDep, actor: ActorD
 
 @router.post("/orgs/{org}/stakeholders/{stakeholder_id}/contacts", response_model=StakeholderOut,
              status_code=status.HTTP_201_CREATED)
-def add_contact(org: str, stakeholder_id: int, body: ContactIn, rt: RuntimeDep, actor: ActorDep) -> StakeholderOut:
+def add_contact(org: str, stakeholder_id: Id, body: ContactIn, rt: RuntimeDep, actor: ActorDep) -> StakeholderOut:
     view = svc.add_contact(rt, actor, org, stakeholder_id, name=body.name, email=body.email, pgp_key=body.pgp_key)
     return StakeholderOut.model_validate(view)
 
@@ -274,35 +274,35 @@ def _instant(text: str, field: str) -> datetime:
 
 
 @router.get(C, response_model=CaseOut)
-def get_case(org: str, case_id: int, rt: RuntimeDep, actor: ActorDep) -> CaseOut:
+def get_case(org: str, case_id: Id, rt: RuntimeDep, actor: ActorDep) -> CaseOut:
     return CaseOut.model_validate(svc.get_case(rt, actor, org, case_id))
 
 
 @router.post(C + "/parties", response_model=InviteOut, status_code=status.HTTP_201_CREATED)
-def invite(org: str, case_id: int, body: InviteIn, rt: RuntimeDep, actor: ActorDep) -> InviteOut:
+def invite(org: str, case_id: Id, body: InviteIn, rt: RuntimeDep, actor: ActorDep) -> InviteOut:
     party, links = svc.invite(rt, actor, org, case_id, stakeholder_id=body.stakeholder_id,
                               respond_by=_instant(body.respond_by, "respond_by"))
     return InviteOut(party=PartyOut.model_validate(party), invited=[email for email, _ in links])
 
 
 @router.post(C + "/messages", response_model=MessageOut, status_code=status.HTTP_201_CREATED)
-def post_message(org: str, case_id: int, body: MessageIn, rt: RuntimeDep, actor: ActorDep) -> MessageOut:
+def post_message(org: str, case_id: Id, body: MessageIn, rt: RuntimeDep, actor: ActorDep) -> MessageOut:
     return MessageOut.model_validate(svc.lab_message(rt, actor, org, case_id, party_id=body.party_id, body=body.body))
 
 
 @router.post(C + "/messages/{message_id}/share", response_model=MessageOut)
-def share_message(org: str, case_id: int, message_id: int, rt: RuntimeDep, actor: ActorDep) -> MessageOut:
+def share_message(org: str, case_id: Id, message_id: Id, rt: RuntimeDep, actor: ActorDep) -> MessageOut:
     return MessageOut.model_validate(svc.share_message(rt, actor, org, case_id, message_id))
 
 
 @router.post(C + "/extend", response_model=CaseOut)
-def extend(org: str, case_id: int, body: ExtendIn, rt: RuntimeDep, actor: ActorDep) -> CaseOut:
+def extend(org: str, case_id: Id, body: ExtendIn, rt: RuntimeDep, actor: ActorDep) -> CaseOut:
     view = svc.extend_embargo(rt, actor, org, case_id, new_end=_instant(body.new_end, "new_end"), reason=body.reason)
     return CaseOut.model_validate(view)
 
 
 @router.post(C + "/time-requests/{request_id}", response_model=CaseOut)
-def decide_time(org: str, case_id: int, request_id: int, body: TimeDecisionIn, rt: RuntimeDep,
+def decide_time(org: str, case_id: Id, request_id: Id, body: TimeDecisionIn, rt: RuntimeDep,
                 actor: ActorDep) -> CaseOut:
     end = _instant(body.new_end, "new_end") if body.new_end else None
     return CaseOut.model_validate(svc.decide_time_request(rt, actor, org, case_id, request_id, extend=body.extend,
@@ -310,12 +310,12 @@ def decide_time(org: str, case_id: int, request_id: int, body: TimeDecisionIn, r
 
 
 @router.post(C + "/publish", response_model=CaseOut)
-def publish(org: str, case_id: int, body: PublishIn, rt: RuntimeDep, actor: ActorDep) -> CaseOut:
+def publish(org: str, case_id: Id, body: PublishIn, rt: RuntimeDep, actor: ActorDep) -> CaseOut:
     return CaseOut.model_validate(svc.publish(rt, actor, org, case_id, public_summary=body.public_summary))
 
 
 @router.post(C + "/attachments", response_model=AttachmentOut, status_code=status.HTTP_201_CREATED)
-def add_attachment(org: str, case_id: int, body: AttachmentIn, rt: RuntimeDep, actor: ActorDep) -> AttachmentOut:
+def add_attachment(org: str, case_id: Id, body: AttachmentIn, rt: RuntimeDep, actor: ActorDep) -> AttachmentOut:
     view = svc.add_attachment(rt, actor, org, case_id, filename=body.filename, content_type=body.content_type,
                               data=body.text.encode())
     return AttachmentOut.model_validate(view)
@@ -335,7 +335,7 @@ def add_webhook(org: str, body: WebhookIn, rt: RuntimeDep, actor: ActorDep) -> N
 
 
 @router.delete("/orgs/{org}/webhooks/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
-def disable_webhook(org: str, webhook_id: int, rt: RuntimeDep, actor: ActorDep) -> Response:
+def disable_webhook(org: str, webhook_id: Id, rt: RuntimeDep, actor: ActorDep) -> Response:
     svc.disable_webhook(rt, actor, org, webhook_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -15,6 +15,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from releasewise.api.schemas import MAX_ID, Id
 from releasewise.domain import disclosure as rules
 from releasewise.errors import InvalidInput, ReleasewiseError
 from releasewise.services import disclosure as svc
@@ -108,7 +109,7 @@ def open_case(request: Request, rt: RT, actor: User, org_slug: str, project: Ann
 
 
 @router.get(C, response_class=HTMLResponse)
-def case_page(request: Request, rt: RT, actor: User, org_slug: str, case_id: int) -> Response:
+def case_page(request: Request, rt: RT, actor: User, org_slug: str, case_id: Id) -> Response:
     org = orgs.get_org(rt, actor, org_slug)
     case = svc.get_case(rt, actor, org_slug, case_id)
     is_lead = org.my_role in ("owner", "release_lead")
@@ -118,7 +119,7 @@ def case_page(request: Request, rt: RT, actor: User, org_slug: str, case_id: int
                                                     "registry": registry, **_common(request)})
 
 
-def _act(org_slug: str, case_id: int, done: str, call: Callable[[], object]) -> Response:
+def _act(org_slug: str, case_id: Id, done: str, call: Callable[[], object]) -> Response:
     try:
         call()
     except ReleasewiseError as exc:
@@ -127,7 +128,7 @@ def _act(org_slug: str, case_id: int, done: str, call: Callable[[], object]) -> 
 
 
 @router.post(C + "/invite", dependencies=[CSRF])
-def invite(rt: RT, actor: User, org_slug: str, case_id: int, stakeholder_id: Annotated[int, Form()],
+def invite(rt: RT, actor: User, org_slug: str, case_id: Id, stakeholder_id: Annotated[int, Form(ge=1, le=MAX_ID)],
            respond_by: Annotated[str, Form()] = "", timezone: Annotated[str, Form()] = "UTC") -> Response:
     return _act(org_slug, case_id, "Invited; each contact was emailed a private link.", lambda: svc.invite(
         rt, actor, org_slug, case_id, stakeholder_id=stakeholder_id,
@@ -135,41 +136,41 @@ def invite(rt: RT, actor: User, org_slug: str, case_id: int, stakeholder_id: Ann
 
 
 @router.post(C + "/messages", dependencies=[CSRF])
-def post_message(rt: RT, actor: User, org_slug: str, case_id: int, party_id: Annotated[int, Form()],
+def post_message(rt: RT, actor: User, org_slug: str, case_id: Id, party_id: Annotated[int, Form(ge=1, le=MAX_ID)],
                  body: Annotated[str, Form()] = "") -> Response:
     return _act(org_slug, case_id, "Message sent to that party only.",
                 lambda: svc.lab_message(rt, actor, org_slug, case_id, party_id=party_id, body=body))
 
 
 @router.post(C + "/messages/{message_id}/share", dependencies=[CSRF])
-def share(rt: RT, actor: User, org_slug: str, case_id: int, message_id: int) -> Response:
+def share(rt: RT, actor: User, org_slug: str, case_id: Id, message_id: Id) -> Response:
     return _act(org_slug, case_id, "Shared with every briefed party (without the author's organisation).",
                 lambda: svc.share_message(rt, actor, org_slug, case_id, message_id))
 
 
 @router.post(C + "/extend", dependencies=[CSRF])
-def extend(rt: RT, actor: User, org_slug: str, case_id: int, new_end: Annotated[str, Form()] = "",
+def extend(rt: RT, actor: User, org_slug: str, case_id: Id, new_end: Annotated[str, Form()] = "",
            timezone: Annotated[str, Form()] = "UTC", reason: Annotated[str, Form()] = "") -> Response:
     return _act(org_slug, case_id, "Embargo extended; every party was told.", lambda: svc.extend_embargo(
         rt, actor, org_slug, case_id, new_end=_instant(new_end, timezone, "new_end"), reason=reason))
 
 
 @router.post(C + "/time-requests/{request_id}", dependencies=[CSRF])
-def decide_time(rt: RT, actor: User, org_slug: str, case_id: int, request_id: int,
+def decide_time(rt: RT, actor: User, org_slug: str, case_id: Id, request_id: Id,
                 decision: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "") -> Response:
     return _act(org_slug, case_id, "Answered.", lambda: svc.decide_time_request(
         rt, actor, org_slug, case_id, request_id, extend=decision == "extend", note=note))
 
 
 @router.post(C + "/publish", dependencies=[CSRF])
-def publish(rt: RT, actor: User, org_slug: str, case_id: int,
+def publish(rt: RT, actor: User, org_slug: str, case_id: Id,
             public_summary: Annotated[str, Form()] = "") -> Response:
     return _act(org_slug, case_id, "Published: the embargo is lifted and parties were told.",
                 lambda: svc.publish(rt, actor, org_slug, case_id, public_summary=public_summary))
 
 
 @router.post(C + "/attachments")
-async def upload(request: Request, rt: RT, actor: User, org_slug: str, case_id: int) -> Response:
+async def upload(request: Request, rt: RT, actor: User, org_slug: str, case_id: Id) -> Response:
     form = await request.form()
     security.check_csrf(request, str(form.get("csrf_token", "")))
     file = form.get("file")
@@ -188,7 +189,7 @@ def _download(view: svc.AttachmentView, data: bytes) -> Response:
 
 
 @router.get(C + "/attachments/{attachment_id}")
-def attachment(rt: RT, actor: User, org_slug: str, case_id: int, attachment_id: int) -> Response:
+def attachment(rt: RT, actor: User, org_slug: str, case_id: Id, attachment_id: Id) -> Response:
     return _download(*svc.get_attachment(rt, actor, org_slug, case_id, attachment_id))
 
 
@@ -235,7 +236,7 @@ def add_webhook(request: Request, rt: RT, actor: User, org_slug: str, url: Annot
                 stakeholder_id: Annotated[str, Form()] = "") -> Response:
     try:
         view, secret = svc.add_webhook(rt, actor, org_slug, url=url,
-                                       stakeholder_id=int(stakeholder_id) if stakeholder_id.isdigit() else None)
+                                       stakeholder_id=int(stakeholder_id) if stakeholder_id.isdigit() and int(stakeholder_id) <= MAX_ID else None)
     except ReleasewiseError as exc:
         return redirect(f"/orgs/{org_slug}/webhooks", exc.message, error=True)
     # Rendered, not redirected: the secret is shown once and never travels in a cookie.
@@ -290,5 +291,5 @@ def party_time(rt: RT, token: str, until: Annotated[str, Form()] = "", timezone:
 
 
 @router.get(P + "/attachments/{attachment_id}")
-def party_attachment(rt: RT, token: str, attachment_id: int) -> Response:
+def party_attachment(rt: RT, token: str, attachment_id: Id) -> Response:
     return _download(*svc.party_attachment(rt, token, attachment_id))
