@@ -200,3 +200,33 @@ def test_leads_configure_policy_and_agreement_and_requesters_withdraw(server: tu
     assert code == 0 and "withdrawn" in out, err
     code, _, err = rw("access", "withdraw", str(request_id))
     assert code == 1 and "already withdrawn" in err
+
+
+def test_pull_refuses_unsafe_names_from_a_hostile_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server (not releasewise: it refuses such names) that lists '../' paths cannot make pull write outside."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    async def snapshot(request: object) -> JSONResponse:
+        return JSONResponse({"repo_id": "x/y-z", "version": "v1", "commit_sha": "0" * 40, "files": [
+            {"path": "../../escaped.txt", "size": 4, "sha256": "0" * 64}]})
+
+    async def file(request: object) -> Response:
+        return Response(b"evil")
+
+    hostile = Starlette(routes=[
+        Route("/api/v1/orgs/x/projects/y/assets/z/snapshot/main", snapshot),
+        Route("/api/v1/orgs/x/projects/y/assets/z/files/{rest:path}", file),
+    ])
+    live = LiveServer(hostile).start()  # type: ignore[arg-type]
+    try:
+        monkeypatch.setenv("RELEASEWISE_URL", live.url)
+        monkeypatch.setenv("RELEASEWISE_TOKEN", "rwt_x_y")
+        monkeypatch.setenv("RELEASEWISE_CLI_CONFIG_DIR", str(tmp_path / "cli"))
+        dest = tmp_path / "a" / "b"
+        code, _, err = rw("pull", "x/y/z", str(dest))
+    finally:
+        live.stop()
+    assert code == 1 and "unsafe file name" in err
+    assert not (tmp_path / "escaped.txt").exists() and not (tmp_path / "a" / "escaped.txt").exists()

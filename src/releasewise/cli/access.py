@@ -193,7 +193,11 @@ def pull(target: Annotated[str, typer.Argument(help="ORG/PROJECT/ASSET")],
     with _progress() as progress:
         task = progress.add_task(f"pull {snap['version']}", total=sum(f["size"] for f in files))
         for f in files:
-            rel = clean_file_path(f["path"])  # never trust a server with local paths
+            try:
+                rel = clean_file_path(str(f["path"]))  # never trust a server with local paths
+            except InvalidInput:
+                _fail(f"The server sent an unsafe file name ({str(f['path'])[:80]!r}); nothing more was written.")
+                return
             out = dest / rel
             if out.is_file() and out.stat().st_size == f["size"] and _sha256(out) == f["sha256"]:
                 progress.advance(task, f["size"])
