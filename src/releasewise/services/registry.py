@@ -22,8 +22,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from releasewise.blobs import LocalBlobStore, blob_store_for
 from releasewise.domain.access import AccessFacts, Admission, admits, clean_file_path, commit_sha, requestable
@@ -366,18 +367,48 @@ def repo_not_found(repo_id: str) -> NotFound:
                     "(ORG/PROJECT-ASSET) and that you are signed in with a token.")
 
 
+# The download checks run on every HEAD and GET of a file: their statements are built once, with
+# bound parameters, so a request pays for execution only (SQLAlchemy caches the compiled SQL).
+_ASSET_BY_REPO = (
+    select(Organization, Project, Asset).join(Project, Project.org_id == Organization.id)
+    .join(Asset, Asset.project_id == Project.id)
+    .where(Organization.slug == bindparam("org_slug"), Project.slug.in_(bindparam("projects", expanding=True)),
+           Asset.slug.in_(bindparam("assets", expanding=True)))
+)
+
+
+def _facts_statement() -> Any:
+    live = (AccessGrant.asset_id == bindparam("asset_id"), AccessGrant.revoked_at.is_(None),
+            AccessGrant.expires_at > bindparam("now"))
+    user_id: BindParameter[int] = bindparam("user_id")
+    my_orgs = select(Membership.org_id).where(Membership.user_id == user_id)
+    return select(
+        select(Membership.role).where(Membership.org_id == bindparam("org_id"), Membership.user_id == user_id)
+        .scalar_subquery(),
+        select(AccessGrant.id).where(*live, AccessGrant.grantee_org_id.in_(my_orgs))
+        .order_by(AccessGrant.expires_at.desc()).limit(1).scalar_subquery(),
+        select(AccessGrant.id).where(*live, AccessGrant.user_id == user_id)
+        .order_by(AccessGrant.expires_at.desc()).limit(1).scalar_subquery(),
+        select(func.max(AccessAgreement.version)).where(AccessAgreement.project_id == bindparam("project_id"))
+        .scalar_subquery(),
+        select(func.max(AgreementAcceptance.version)).where(
+            AgreementAcceptance.project_id == bindparam("project_id"), AgreementAcceptance.user_id == user_id)
+        .scalar_subquery(),
+    )
+
+
+_FACTS = _facts_statement()
+
+
 def _find_asset(session: Session, org_slug: str, repo_name: str) -> tuple[Organization, Project, Asset] | None:
     """``PROJECT-ASSET``: project and asset slugs may contain '-', so try every split."""
     name = (repo_name or "").strip().lower()
     candidates: list[tuple[str, str]] = [(name[:i], name[i + 1:]) for i, c in enumerate(name) if c == "-"]
     if not candidates:
         return None
-    rows = session.execute(
-        select(Organization, Project, Asset).join(Project, Project.org_id == Organization.id)
-        .join(Asset, Asset.project_id == Project.id)
-        .where(Organization.slug == (org_slug or "").strip().lower(),
-               Project.slug.in_([p for p, _ in candidates]), Asset.slug.in_([a for _, a in candidates]))
-    ).all()
+    rows = session.execute(_ASSET_BY_REPO, {"org_slug": (org_slug or "").strip().lower(),
+                                            "projects": [p for p, _ in candidates],
+                                            "assets": [a for _, a in candidates]}).all()
     for org, project, asset in rows:
         if f"{project.slug}-{asset.slug}" == name:
             return org, project, asset
@@ -388,22 +419,9 @@ def _facts(session: Session, rt: Runtime, actor: Actor | None, org: Organization
            asset: Asset) -> AccessFacts:
     if actor is None or Scope.read not in actor.scopes:
         return AccessFacts(signed_in=False)
-    now = rt.clock.now()
-    # One round trip for every fact (this runs on each HEAD/GET of a file).
-    live = (AccessGrant.asset_id == asset.id, AccessGrant.revoked_at.is_(None), AccessGrant.expires_at > now)
-    my_orgs = select(Membership.org_id).where(Membership.user_id == actor.user_id)
-    role, org_grant, user_grant, current, accepted = session.execute(select(
-        select(Membership.role).where(Membership.org_id == org.id, Membership.user_id == actor.user_id)
-        .scalar_subquery(),
-        select(AccessGrant.id).where(*live, AccessGrant.grantee_org_id.in_(my_orgs))
-        .order_by(AccessGrant.expires_at.desc()).limit(1).scalar_subquery(),
-        select(AccessGrant.id).where(*live, AccessGrant.user_id == actor.user_id)
-        .order_by(AccessGrant.expires_at.desc()).limit(1).scalar_subquery(),
-        select(func.max(AccessAgreement.version)).where(AccessAgreement.project_id == project.id).scalar_subquery(),
-        select(func.max(AgreementAcceptance.version)).where(
-            AgreementAcceptance.project_id == project.id, AgreementAcceptance.user_id == actor.user_id)
-        .scalar_subquery(),
-    )).one()
+    role, org_grant, user_grant, current, accepted = session.execute(_FACTS, {
+        "asset_id": asset.id, "now": rt.clock.now(), "user_id": actor.user_id, "org_id": org.id,
+        "project_id": project.id}).one()
     is_member = role is not None and explain(Role(role), Action.asset_download, actor.scopes).allowed
     return AccessFacts(True, is_member, org_grant, user_grant, current, accepted)
 
@@ -488,21 +506,36 @@ def snapshot(rt: Runtime, actor: Actor | None, org_slug: str, repo_name: str, re
         return Snapshot(context, version.id, version.number, version.commit_sha, version.completed_at, files)
 
 
+def _file_statement(condition: Any) -> Any:
+    newest = (select(AssetVersion.id).where(AssetVersion.asset_id == bindparam("asset_id"),
+                                            AssetVersion.status == "complete", *condition)
+              .order_by(AssetVersion.number.desc()).limit(1).scalar_subquery())
+    return (select(AssetVersion.id, AssetVersion.commit_sha, VersionFile.path, VersionFile.size, VersionFile.sha256)
+            .join(VersionFile, VersionFile.version_id == AssetVersion.id)
+            .where(AssetVersion.id == newest, VersionFile.path == bindparam("path")))
+
+
+_FILE_AT_MAIN = _file_statement(())
+_FILE_AT_COMMIT = _file_statement((AssetVersion.commit_sha == bindparam("commit"),))
+_FILE_AT_NUMBER = _file_statement((AssetVersion.number == bindparam("number"),))
+
+
 def resolve_file(rt: Runtime, actor: Actor | None, org_slug: str, repo_name: str, revision: str,
                  path: str) -> FileTicket:
     with rt.read() as session:
         context = access_context(session, rt, actor, org_slug, repo_name)
-        conditions = _revision_filter(revision)
-        if conditions is None:
+        rev = (revision or "main").strip()
+        params: dict[str, Any] = {"asset_id": context.asset_id, "path": path}
+        digits = rev[1:] if rev[:1] in ("v", "V") else rev
+        if rev == "main":
+            statement = _FILE_AT_MAIN
+        elif len(rev) == 40 and all(c in "0123456789abcdef" for c in rev):
+            statement, params["commit"] = _FILE_AT_COMMIT, rev
+        elif digits.isdigit() and len(digits) < 10:
+            statement, params["number"] = _FILE_AT_NUMBER, int(digits)
+        else:
             raise _revision_not_found(revision)
-        newest = (select(AssetVersion.id).where(AssetVersion.asset_id == context.asset_id,
-                                                AssetVersion.status == "complete", *conditions)
-                  .order_by(AssetVersion.number.desc()).limit(1).scalar_subquery())
-        row = session.execute(
-            select(AssetVersion.id, AssetVersion.commit_sha, VersionFile.path, VersionFile.size, VersionFile.sha256)
-            .join(VersionFile, VersionFile.version_id == AssetVersion.id)
-            .where(AssetVersion.id == newest, VersionFile.path == path)
-        ).first()
+        row = session.execute(statement, params).first()
         if row is None:
             version = _resolve_version(session, context.asset_id, revision)  # RevisionNotFound if that is why
             raise EntryNotFound(f"Version v{version.number} of {context.repo_id} has no file '{path}'.")
