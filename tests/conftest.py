@@ -25,7 +25,7 @@ from releasewise.services.runtime import Actor, Runtime
 from releasewise.store import migrate
 from releasewise.store.db import Database
 from releasewise.store.schema import metadata
-from tests.support.postgres import PostgresServer, start_throwaway
+from tests.support.postgres import start_throwaway
 
 REQUIRE_ALL = os.environ.get("RELEASEWISE_REQUIRE_ALL") == "1"
 PASSWORD = "correct horse battery staple"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from releasewise.api.deps import ActorDep, RuntimeDep
 from releasewise.api.schemas import Out, StrictModel

@@ -19,10 +19,7 @@ How it works (see docs/provenance.md for the measurements):
 
 from __future__ import annotations
 
-import io
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,7 +28,7 @@ from scipy import ndimage, sparse
 
 from . import coding
 from .coding import Payload, WatermarkKey
-from .errors import InvalidMediaError, MediaTooLargeError, MediaTooSmallError, UnsupportedFormatError
+from .errors import InvalidMediaError, MediaTooLargeError, MediaTooSmallError
 
 TILE_CHIPS = 32
 FOLD = 64  # samples per period in the folded tile (2 per chip)

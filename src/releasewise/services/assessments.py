@@ -18,9 +18,9 @@ from releasewise.domain.scoring import RiskProfile, ScoringSettings, profile_to_
 from releasewise.errors import Conflict, InvalidInput, NotFound
 from releasewise.services.audit import record
 from releasewise.services.authz import authorize, load_membership
-from releasewise.services.projects import _load_project
+from releasewise.services.projects import asset_slugs, load_project
 from releasewise.services.runtime import Actor, Runtime
-from releasewise.store.models import Asset, Organization, Project, User
+from releasewise.store.models import Organization, Project, User
 from releasewise.store.models_assessment import (
     AssessmentRow,
     AssessmentVersion,
@@ -71,10 +71,6 @@ def _empty_document() -> dict[str, Any]:
             "benefits": {k: {"score": 3, "rationale": ""} for k in ("scientific", "defensive", "societal")}}
 
 
-def _known_assets(session: Session, project: Project) -> set[str]:
-    return set(session.scalars(select(Asset.slug).where(Asset.project_id == project.id)))
-
-
 def _problems(document: dict[str, Any], known: set[str]) -> tuple[str, ...]:
     try:
         parse_assessment(document, known_assets=known)
@@ -105,9 +101,9 @@ def _check_size(document: Any) -> None:
 def get_draft(rt: Runtime, actor: Actor, org_slug: str, project_slug: str) -> DraftView:
     with rt.read() as session:
         org, _ = authorize(session, actor, org_slug, Action.assessment_view)
-        project = _load_project(session, org, project_slug)
+        project = load_project(session, org, project_slug)
         row = _assessment(session, project)
-        known = _known_assets(session, project)
+        known = asset_slugs(session, project)
         if row is None:
             document = _empty_document()
             return DraftView(org.slug, project.slug, document, project.created_at, "", _problems(document, known), None)
@@ -122,7 +118,7 @@ def save_draft(rt: Runtime, actor: Actor, org_slug: str, project_slug: str, docu
     now = rt.clock.now()
     with rt.write() as session:
         org, _ = authorize(session, actor, org_slug, Action.assessment_edit)
-        project = _load_project(session, org, project_slug)
+        project = load_project(session, org, project_slug)
         row = _assessment(session, project)
         if row is None:
             row = AssessmentRow(org_id=org.id, project_id=project.id, draft=document, draft_updated_at=now,
@@ -135,7 +131,7 @@ def save_draft(rt: Runtime, actor: Actor, org_slug: str, project_slug: str, docu
             row.draft_updated_at = now
             row.draft_updated_by_id = actor.user_id
         return DraftView(org.slug, project.slug, document, now, actor.username,
-                         _problems(document, _known_assets(session, project)), _latest_number(session, row))
+                         _problems(document, asset_slugs(session, project)), _latest_number(session, row))
 
 
 def load_policy(session: Session, org: Organization) -> tuple[ScoringSettings, OrgPolicy | None]:
@@ -148,11 +144,11 @@ def submit(rt: Runtime, actor: Actor, org_slug: str, project_slug: str) -> Versi
     now = rt.clock.now()
     with rt.write() as session:
         org, _ = authorize(session, actor, org_slug, Action.assessment_edit)
-        project = _load_project(session, org, project_slug)
+        project = load_project(session, org, project_slug)
         row = _assessment(session, project)
         if row is None:
             raise Conflict("There is no draft to submit yet. Write the assessment first.")
-        parsed = parse_assessment(row.draft, known_assets=_known_assets(session, project))
+        parsed = parse_assessment(row.draft, known_assets=asset_slugs(session, project))
         document = to_document(parsed)
         content_hash = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
         latest = session.scalars(select(AssessmentVersion).where(AssessmentVersion.assessment_id == row.id)
@@ -195,7 +191,7 @@ def load_version(session: Session, actor: Actor, org_slug: str, project_slug: st
                  number: int) -> tuple[Organization, Project, AssessmentVersion]:
     """A version the actor may see, or NotFound (never a hint that it exists)."""
     org, _ = load_membership(session, actor, org_slug)
-    project = _load_project(session, org, project_slug)
+    project = load_project(session, org, project_slug)
     version = session.scalars(
         select(AssessmentVersion).join(AssessmentRow, AssessmentRow.id == AssessmentVersion.assessment_id)
         .where(AssessmentRow.project_id == project.id, AssessmentVersion.number == number)
@@ -214,7 +210,7 @@ def get_version(rt: Runtime, actor: Actor, org_slug: str, project_slug: str, num
 def list_versions(rt: Runtime, actor: Actor, org_slug: str, project_slug: str) -> list[VersionView]:
     with rt.read() as session:
         org, _ = authorize(session, actor, org_slug, Action.assessment_view)
-        project = _load_project(session, org, project_slug)
+        project = load_project(session, org, project_slug)
         rows = session.scalars(
             select(AssessmentVersion).join(AssessmentRow, AssessmentRow.id == AssessmentVersion.assessment_id)
             .where(AssessmentRow.project_id == project.id).order_by(AssessmentVersion.number.desc())
@@ -280,8 +276,8 @@ def import_document(rt: Runtime, actor: Actor, org_slug: str, project_slug: str,
     data, lines = parse_file(text, filename)
     with rt.read() as session:
         org, _ = authorize(session, actor, org_slug, Action.assessment_edit)
-        project = _load_project(session, org, project_slug)
-        known = _known_assets(session, project)
+        project = load_project(session, org, project_slug)
+        known = asset_slugs(session, project)
     try:
         parse_assessment(data, known_assets=known, lines=lines)
     except InvalidInput as exc:

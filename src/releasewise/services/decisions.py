@@ -16,7 +16,7 @@ from releasewise.domain.roles import Action, Role, explain
 from releasewise.errors import Conflict, InvalidInput, NotFound
 from releasewise.services.audit import record
 from releasewise.services.authz import authorize, load_membership
-from releasewise.services.projects import _load_project
+from releasewise.services.projects import load_project
 from releasewise.services.runtime import Actor, Runtime
 from releasewise.store.models import Organization, Project, User
 from releasewise.store.models_assessment import DecisionRow, ReviewAssignment
@@ -99,7 +99,7 @@ def list_decisions(rt: Runtime, actor: Actor, org_slug: str, project_slug: str |
         org, _ = authorize(session, actor, org_slug, Action.decision_view)
         query = select(DecisionRow).where(DecisionRow.org_id == org.id)
         if project_slug:
-            query = query.where(DecisionRow.project_id == _load_project(session, org, project_slug).id)
+            query = query.where(DecisionRow.project_id == load_project(session, org, project_slug).id)
         rows = session.scalars(query.order_by(DecisionRow.decided_at.desc())).all()
         return [_view(session, r, org, now) for r in rows]
 

@@ -36,7 +36,7 @@ from releasewise.notify.webhooks import HttpWebhookSender, WebhookResult, Webhoo
 from releasewise.services import outbox
 from releasewise.services.audit import append_event, record
 from releasewise.services.authz import authorize, load_membership
-from releasewise.services.projects import _load_project
+from releasewise.services.projects import load_project
 from releasewise.services.runtime import Actor, Runtime
 from releasewise.store.models import Asset, Membership, Organization, Project, User
 from releasewise.store.models_disclosure import (
@@ -446,7 +446,7 @@ def open_case(rt: Runtime, actor: Actor, org_slug: str, project_slug: str, *, ti
     stage = clean_text(stage_key, "Stage", max_length=60, required=False) or None
     with rt.write() as session:
         org, _ = authorize(session, actor, org_slug, Action.disclosure_manage)
-        project = _load_project(session, org, project_slug)
+        project = load_project(session, org, project_slug)
         asset_ids = []
         for slug in sorted({a.strip().lower() for a in assets if a and a.strip()}):
             asset_id = session.scalar(select(Asset.id).where(Asset.project_id == project.id, Asset.slug == slug))

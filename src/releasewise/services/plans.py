@@ -31,7 +31,7 @@ from releasewise.services import outbox
 from releasewise.services.audit import record
 from releasewise.services.authz import authorize
 from releasewise.services.decisions import covers_for_project
-from releasewise.services.projects import _load_project
+from releasewise.services.projects import asset_slugs, load_project
 from releasewise.services.runtime import Actor, Runtime
 from releasewise.services.tiers import apply_tier_change
 from releasewise.store.models import Asset, Membership, Organization, Project, User
@@ -95,7 +95,7 @@ def open_incident_severities(session: Session, project_id: int) -> list[int]:
 
 def _load(session: Session, org: Organization, project_slug: str, *, lock: bool = False,
           ) -> tuple[Project, ReleasePlan, list[PlanStage]]:
-    project = _load_project(session, org, project_slug)
+    project = load_project(session, org, project_slug)
     query = select(ReleasePlan).where(ReleasePlan.project_id == project.id)
     if lock:
         query = query.with_for_update()
@@ -157,7 +157,7 @@ def template_document(rt: Runtime, actor: Actor, org_slug: str, project_slug: st
     """A plan document built from a template for this project's assets, to edit before applying."""
     with rt.read() as session:
         org, _ = authorize(session, actor, org_slug, Action.plan_view)
-        project = _load_project(session, org, project_slug)
+        project = load_project(session, org, project_slug)
         assets = [(a.slug, a.kind) for a in session.scalars(select(Asset).where(Asset.project_id == project.id)
                                                              .order_by(Asset.id))]
     return build(template, assets, start)
@@ -170,15 +170,14 @@ def apply_plan(rt: Runtime, actor: Actor, org_slug: str, project_slug: str, docu
     now = rt.clock.now()
     with rt.write() as session:
         org, _ = authorize(session, actor, org_slug, Action.plan_edit)
-        project = _load_project(session, org, project_slug)
+        project = load_project(session, org, project_slug)
         plan = session.scalars(select(ReleasePlan).where(ReleasePlan.project_id == project.id)
                                .with_for_update()).first()
         existing = list(session.scalars(select(PlanStage).where(PlanStage.plan_id == plan.id))) if plan else []
         if plan is not None and plan.status == rules.PlanStatus.halted.value:
             raise Conflict("This plan was halted; a halted plan never opens again. Its record stays as it is.")
         opened = {s.key: _spec(s) for s in existing if s.opened_at is not None}
-        known = set(session.scalars(select(Asset.slug).where(Asset.project_id == project.id)))
-        specs = rules.parse_plan(document, known_assets=known, now=now, opened=opened)
+        specs = rules.parse_plan(document, known_assets=asset_slugs(session, project), now=now, opened=opened)
         template = str(document.get("template", "")) if isinstance(document, dict) else ""
         if plan is None:
             plan = ReleasePlan(org_id=org.id, project_id=project.id, status=rules.PlanStatus.active.value,

@@ -40,13 +40,18 @@ def _project_view(project: Project, org_slug: str, asset_count: int = 0) -> Proj
                        project.created_at, asset_count)
 
 
-def _load_project(session: Session, org: Organization, project_slug: str) -> Project:
+def load_project(session: Session, org: Organization, project_slug: str) -> Project:
     project = session.scalars(
         select(Project).where(Project.org_id == org.id, Project.slug == (project_slug or "").strip().lower())
     ).first()
     if project is None:
         raise NotFound(f"No project '{project_slug}' in {org.name}. List the organisation's projects to find it.")
     return project
+
+
+def asset_slugs(session: Session, project: Project) -> set[str]:
+    """The slugs of a project's assets: what assessments and plans may name."""
+    return set(session.scalars(select(Asset.slug).where(Asset.project_id == project.id)))
 
 
 def create_project(rt: Runtime, actor: Actor, org_slug: str, *, name: str, slug: str = "",
@@ -97,7 +102,7 @@ def list_projects(rt: Runtime, actor: Actor, org_slug: str | None = None) -> lis
 def get_project(rt: Runtime, actor: Actor, org_slug: str, project_slug: str) -> ProjectView:
     with rt.read() as session:
         org, _ = authorize(session, actor, org_slug, Action.project_view)
-        project = _load_project(session, org, project_slug)
+        project = load_project(session, org, project_slug)
         count = session.scalar(select(func.count(Asset.id)).where(Asset.project_id == project.id)) or 0
         return _project_view(project, org.slug, count)
 
@@ -111,7 +116,7 @@ def create_asset(rt: Runtime, actor: Actor, org_slug: str, project_slug: str, *,
     description = clean_text(description, "Description", max_length=5000, required=False)
     with rt.write() as session:
         org, _ = authorize(session, actor, org_slug, Action.asset_create)
-        project = _load_project(session, org, project_slug)
+        project = load_project(session, org, project_slug)
         taken = session.scalar(select(Asset.id).where(Asset.project_id == project.id, Asset.slug == slug))
         if taken is not None:
             raise Conflict(f"Project {project.name} already has an asset '{slug}'. Choose another name.", field="slug")
@@ -127,6 +132,6 @@ def create_asset(rt: Runtime, actor: Actor, org_slug: str, project_slug: str, *,
 def list_assets(rt: Runtime, actor: Actor, org_slug: str, project_slug: str) -> list[AssetView]:
     with rt.read() as session:
         org, _ = authorize(session, actor, org_slug, Action.asset_view)
-        project = _load_project(session, org, project_slug)
+        project = load_project(session, org, project_slug)
         rows = session.scalars(select(Asset).where(Asset.project_id == project.id).order_by(Asset.id)).all()
         return [AssetView.of(a, org.slug, project.slug) for a in rows]

@@ -16,10 +16,10 @@ from releasewise.domain.roles import Action, Role
 from releasewise.domain.validation import clean_email, clean_text
 from releasewise.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from releasewise.services import orgs, outbox
-from releasewise.services.assessments import _known_assets, load_policy
+from releasewise.services.assessments import load_policy
 from releasewise.services.audit import record
 from releasewise.services.authz import authorize, load_membership
-from releasewise.services.projects import _load_project
+from releasewise.services.projects import asset_slugs, load_project
 from releasewise.services.runtime import Actor, Runtime
 from releasewise.store.models import Membership, Organization, Project, User
 from releasewise.store.models_assessment import (
@@ -199,7 +199,7 @@ def suggest_reviewers(rt: Runtime, actor: Actor, org_slug: str, project_slug: st
     """Pool members ranked by how well their expertise matches the assessment's scenarios and modality."""
     with rt.write() as session:
         org, _ = authorize(session, actor, org_slug, Action.review_request)
-        project = _load_project(session, org, project_slug)
+        project = load_project(session, org, project_slug)
         version_row = _version(session, project, version)
         wanted = set()
         for scenario in version_row.document.get("scenarios", []):
@@ -248,9 +248,9 @@ def request_review(rt: Runtime, actor: Actor, org_slug: str, project_slug: str, 
         raise InvalidInput("Pick at least one reviewer.", field="reviewers")
     with rt.write() as session:
         org, _ = authorize(session, actor, org_slug, Action.review_request)
-        project = _load_project(session, org, project_slug)
+        project = load_project(session, org, project_slug)
         version_row = _version(session, project, version)
-        parsed_steps = rules.parse_steps(steps, _known_assets(session, project))
+        parsed_steps = rules.parse_steps(steps, asset_slugs(session, project))
         _link_pending(session, org)
         _, policy = load_policy(session, org)
         authors = set() if policy and policy.allow_author_review else _authors(session, project)

@@ -17,7 +17,7 @@ from releasewise.errors import InvalidInput, NotFound
 from releasewise.services.audit import record
 from releasewise.services.authz import authorize
 from releasewise.services.decisions import covers_for_project
-from releasewise.services.projects import _load_project
+from releasewise.services.projects import load_project
 from releasewise.services.runtime import Actor, Runtime
 from releasewise.services.views import AssetView
 from releasewise.store.models import Asset, Project
@@ -41,7 +41,7 @@ def set_asset_tier(rt: Runtime, actor: Actor, org_slug: str, project_slug: str, 
     reason = clean_text(reason, "Reason", max_length=2000)
     with rt.write() as session:
         org, _ = authorize(session, actor, org_slug, Action.asset_set_tier)
-        project = _load_project(session, org, project_slug)
+        project = load_project(session, org, project_slug)
         asset = apply_tier_change(session, rt, actor, org.id, project, asset_slug, target, reason=reason)
         return AssetView.of(asset, org.slug, project.slug)
 

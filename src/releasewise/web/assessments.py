@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -87,6 +88,14 @@ def _editor(request: Request, rt: Runtime, actor: Actor, org_slug: str, project_
     }, status_code)
 
 
+async def _editor_in_thread(request: Request, rt: Runtime, actor: Actor, org_slug: str, project_slug: str,
+                            document: dict[str, Any] | None = None, status_code: int = 200, error: str = "",
+                            ) -> Response:
+    """The editor page from an async route: the services it calls block, so they run in a worker thread."""
+    return await run_in_threadpool(partial(_editor, request, rt, actor, org_slug, project_slug, document, status_code,
+                                           error=error))
+
+
 @router.get(P + "/assessment/edit", response_class=HTMLResponse)
 def edit(request: Request, rt: RT, actor: User, org_slug: str, project_slug: str) -> Response:
     return _editor(request, rt, actor, org_slug, project_slug)
@@ -105,20 +114,20 @@ async def save(request: Request, rt: RT, actor: User, org_slug: str, project_slu
     try:
         draft = await run_in_threadpool(assessments.save_draft, rt, actor, org_slug, project_slug, document)
     except ReleasewiseError as exc:
-        return await run_in_threadpool(lambda: _editor(request, rt, actor, org_slug, project_slug, document,
-                                                       exc.status_code, error=exc.message))
+        return await _editor_in_thread(request, rt, actor, org_slug, project_slug, document, exc.status_code,
+                                       exc.message)
     if request.headers.get("hx-request"):
         return render(request, "assessments/_save_status.html", {"draft": draft})
     if action == "submit":
         try:
             version = await run_in_threadpool(assessments.submit, rt, actor, org_slug, project_slug)
         except ReleasewiseError as exc:
-            return await run_in_threadpool(lambda: _editor(request, rt, actor, org_slug, project_slug, document,
-                                                           exc.status_code, error=exc.message))
+            return await _editor_in_thread(request, rt, actor, org_slug, project_slug, document, exc.status_code,
+                                           exc.message)
         return redirect(f"/orgs/{org_slug}/projects/{project_slug}/assessment/versions/{version.number}",
                         f"Submitted version {version.number}. It can no longer change.")
     if action == "add_scenario":
-        return await run_in_threadpool(lambda: _editor(request, rt, actor, org_slug, project_slug, document))
+        return await _editor_in_thread(request, rt, actor, org_slug, project_slug, document)
     return redirect(f"/orgs/{org_slug}/projects/{project_slug}/assessment/edit", "Draft saved.")
 
 
@@ -128,19 +137,19 @@ async def import_file(request: Request, rt: RT, actor: User, org_slug: str, proj
     security.check_csrf(request, str(form.get("csrf_token", "")))
     upload = form.get("file")
     if upload is None or isinstance(upload, str) or not upload.filename:
-        return await run_in_threadpool(lambda: _editor(request, rt, actor, org_slug, project_slug, None, 422,
-                                                       error="Choose a YAML or JSON file to import."))
+        return await _editor_in_thread(request, rt, actor, org_slug, project_slug, None, 422,
+                                       "Choose a YAML or JSON file to import.")
     raw = await upload.read(assessments.MAX_DOCUMENT_BYTES + 1)
     try:
         text = raw.decode("utf-8")
         await run_in_threadpool(lambda: assessments.import_document(rt, actor, org_slug, project_slug, text,
                                                                     filename=upload.filename or "upload"))
     except UnicodeDecodeError:
-        return await run_in_threadpool(lambda: _editor(request, rt, actor, org_slug, project_slug, None, 422,
-                                                       error="The file is not UTF-8 text. Nothing was imported."))
+        return await _editor_in_thread(request, rt, actor, org_slug, project_slug, None, 422,
+                                       "The file is not UTF-8 text. Nothing was imported.")
     except ReleasewiseError as exc:
-        return await run_in_threadpool(lambda: _editor(request, rt, actor, org_slug, project_slug, None,
-                                                       exc.status_code, error=exc.message))
+        return await _editor_in_thread(request, rt, actor, org_slug, project_slug, None, exc.status_code,
+                                       exc.message)
     return redirect(f"/orgs/{org_slug}/projects/{project_slug}/assessment/edit",
                     f"Imported {upload.filename} as the draft.")
 
