@@ -37,9 +37,10 @@ _READ = 4 * 1024 * 1024
 
 
 def _main() -> Any:
-    from releasewise.cli import main  # imported late: main registers this module
+    """The shared command helpers (consoles, call, show, fail)."""
+    from releasewise.cli import output
 
-    return main
+    return output
 
 
 def _asset_path(value: str) -> tuple[str, str, str]:

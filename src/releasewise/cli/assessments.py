@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from releasewise.cli.main import JsonFlag, call, console, fail, show, split_path
+from releasewise.cli.output import JsonFlag, call, console, fail, show, split_path
 
 assess_app = typer.Typer(help="Risk assessments of a project's release.", no_args_is_help=True)
 reviewer_app = typer.Typer(help="The organisation's pool of expert reviewers.", no_args_is_help=True)

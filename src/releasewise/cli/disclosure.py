@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from releasewise.cli.main import JsonFlag, call, console, fail, show
+from releasewise.cli.output import JsonFlag, call, console, fail, show
 
 disclose_app = typer.Typer(help="Coordinated disclosure cases under embargo.", no_args_is_help=True)
 

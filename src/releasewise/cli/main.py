@@ -7,21 +7,21 @@ JSON, for scripts. Errors print one red line that says what to do, and exit 1.
 from __future__ import annotations
 
 import getpass
-import json
 import os
 import socket
 import sys
-from collections.abc import Callable, Sequence
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from releasewise.cli import config as cli_config
 from releasewise.cli.access import access_app, pull, push
+from releasewise.cli.assessments import asset_tier, assess_app, decision_app, review_app, reviewer_app
 from releasewise.cli.client import ApiClient, ApiError
+from releasewise.cli.disclosure import disclose_app
+from releasewise.cli.output import JsonFlag, call, console, err_console, fail, show, split_path
+from releasewise.cli.plans import plan_app, reconcile_command
 
 app = typer.Typer(help="releasewise: responsible release of generative ML research.", no_args_is_help=True,
                   add_completion=False)
@@ -42,9 +42,6 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(access_app, name="access")
 app.command("push")(push)
 app.command("pull")(pull)
-
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)  # errors stay one greppable line
 
 
 def _register_provenance_commands() -> None:
@@ -72,62 +69,6 @@ def _register_provenance_commands() -> None:
 
 
 _register_provenance_commands()
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's JSON instead of a table.")]
-
-
-def fail(message: str) -> NoReturn:
-    err_console.print(f"[bold red]Error:[/] {escape(message)}", highlight=False)
-    raise typer.Exit(1)
-
-
-def client() -> ApiClient:
-    creds = cli_config.load()
-    if creds is None:
-        fail("You are not logged in. Run `releasewise login --url URL` first (or set RELEASEWISE_TOKEN).")
-    return ApiClient(creds.url, creds.token)
-
-
-def call(fn: Callable[[ApiClient], Any]) -> Any:
-    try:
-        return fn(client())
-    except ApiError as exc:
-        fail(f"{exc.title}: {exc.detail}")
-
-
-def show(data: Any, as_json: bool, columns: Sequence[str], *, title: str = "") -> None:
-    """Print ``data`` (a dict or a list of dicts) as JSON or as a table of ``columns``."""
-    if as_json:
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
-        return
-    rows = data if isinstance(data, list) else [data]
-    if not rows:
-        console.print("[dim]Nothing to show.[/]")
-        return
-    table = Table(title=title or None)
-    for column in columns:
-        table.add_column(column.replace("_", " "))
-    for row in rows:
-        table.add_row(*[_cell(row.get(c)) for c in columns])
-    console.print(table)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
-    return str(value)
-
-
-def split_path(value: str, parts: int, example: str) -> list[str]:
-    pieces = value.strip("/").split("/")
-    if len(pieces) != parts or not all(pieces):
-        fail(f"Expected {example}, got '{value}'.")
-    return pieces
-
 
 # Server and database --------------------------------------------------------
 
@@ -412,29 +353,11 @@ def audit_verify(org: str, as_json: JsonFlag = False) -> None:
         raise typer.Exit(2)
 
 
-def _register_assessment_commands() -> None:
-    """Imported last: the module reuses this one's helpers (call, show, fail)."""
-    from releasewise.cli.assessments import asset_tier, assess_app, decision_app, review_app, reviewer_app
-
-    app.add_typer(assess_app, name="assess")
-    app.add_typer(reviewer_app, name="reviewer")
-    app.add_typer(review_app, name="review")
-    app.add_typer(decision_app, name="decision")
-    asset_app.command("tier")(asset_tier)
-
-    from releasewise.cli.plans import plan_app, reconcile_command
-
-    app.add_typer(plan_app, name="plan")
-    app.command("reconcile")(reconcile_command)
-
-
-
-def _register_disclosure_commands() -> None:
-    """`disclose …`; imported last for the same reason as the assessment commands."""
-    from releasewise.cli.disclosure import disclose_app
-
-    app.add_typer(disclose_app, name="disclose")
-
-
-_register_assessment_commands()
-_register_disclosure_commands()
+app.add_typer(assess_app, name="assess")
+app.add_typer(reviewer_app, name="reviewer")
+app.add_typer(review_app, name="review")
+app.add_typer(decision_app, name="decision")
+asset_app.command("tier")(asset_tier)
+app.add_typer(plan_app, name="plan")
+app.command("reconcile")(reconcile_command)
+app.add_typer(disclose_app, name="disclose")

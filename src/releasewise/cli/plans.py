@@ -11,7 +11,7 @@ import typer
 import yaml
 from rich.table import Table
 
-from releasewise.cli.main import JsonFlag, call, console, fail, show, split_path
+from releasewise.cli.output import JsonFlag, call, console, fail, show, split_path
 
 plan_app = typer.Typer(help="Release plans: staged widening with gates.", no_args_is_help=True)
 ProjectPath = Annotated[str, typer.Argument(help="ORG/PROJECT")]
