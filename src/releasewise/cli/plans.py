@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +11,7 @@ import yaml
 from rich.table import Table
 
 from releasewise.cli.output import JsonFlag, call, console, fail, show, split_path
+from releasewise.domain.plans import from_yaml
 
 plan_app = typer.Typer(help="Release plans: staged widening with gates.", no_args_is_help=True)
 ProjectPath = Annotated[str, typer.Argument(help="ORG/PROJECT")]
@@ -20,17 +20,6 @@ ProjectPath = Annotated[str, typer.Argument(help="ORG/PROJECT")]
 def _path(path: str) -> str:
     org, project = split_path(path, 2, "ORG/PROJECT")
     return f"/orgs/{org}/projects/{project}/plan"
-
-
-def _jsonable(value: Any) -> Any:
-    """YAML turns timestamps into datetimes; send them back as ISO strings (naive ones stay naive, and are refused)."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 def _print(plan: dict[str, Any]) -> None:
@@ -64,7 +53,7 @@ def plan_apply(file: Annotated[Path, typer.Argument(help="plan.yaml (schema: doc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         fail(f"{file} is not valid YAML" + (f" at line {mark.line + 1}" if mark else "") + ". Nothing was applied.")
-    data = call(lambda c: c.request("PUT", _path(path), json=_jsonable(document)))
+    data = call(lambda c: c.request("PUT", _path(path), json=from_yaml(document)))
     show(data, True, []) if as_json else _print(data)
 
 

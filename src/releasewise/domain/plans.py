@@ -89,6 +89,21 @@ def parse_instant(value: Any, field_name: str) -> datetime:
     return moment.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
+def from_yaml(value: Any) -> Any:
+    """A YAML-loaded plan with its timestamps back as ISO strings.
+
+    YAML turns ``2027-01-11T09:00:00+01:00`` into a datetime; the plan rules
+    read strings, so naive timestamps still reach them and are refused as such.
+    """
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {k: from_yaml(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_yaml(v) for v in value]
+    return value
+
+
 def _optional_int(raw: Mapping[str, Any], key: str, path: str, low: int, high: int) -> int | None:
     value = raw.get(key)
     if value is None:

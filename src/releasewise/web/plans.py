@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import yaml
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
+from releasewise.domain.plans import from_yaml
 from releasewise.errors import InvalidInput, NotFound, ReleasewiseError
 from releasewise.services import orgs, plans
 from releasewise.services.runtime import Actor, Runtime
@@ -63,16 +64,6 @@ def from_template(request: Request, rt: RT, actor: User, org_slug: str, project_
     return _page(request, rt, actor, org_slug, project_slug, text=text)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 @router.post(P, response_class=HTMLResponse, dependencies=[CSRF])
 def apply(request: Request, rt: RT, actor: User, org_slug: str, project_slug: str,
           document: Annotated[str, Form()] = "") -> Response:
@@ -83,7 +74,7 @@ def apply(request: Request, rt: RT, actor: User, org_slug: str, project_slug: st
             mark = getattr(exc, "problem_mark", None)
             raise InvalidInput("The plan is not valid YAML" + (f" at line {mark.line + 1}" if mark else "")
                                + ". Nothing was saved.") from None
-        plans.apply_plan(rt, actor, org_slug, project_slug, _jsonable(parsed))
+        plans.apply_plan(rt, actor, org_slug, project_slug, from_yaml(parsed))
     except ReleasewiseError as exc:
         return _page(request, rt, actor, org_slug, project_slug, text=document, error=exc.message,
                      status_code=exc.status_code)
