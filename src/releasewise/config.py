@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = 5
     disclosure_max_attachment_bytes: int = 20 * 1024**2
 
+    # incidents (misuse reports)
+    report_max_evidence_bytes: int = 10 * 1024**2
+    report_max_per_ip_per_hour: int = 5
+    report_pow_bits: int = 16
+    report_followup_days: int = 180
+
     @field_validator("workers")
     @classmethod
     def _positive_workers(cls, v: int) -> int:

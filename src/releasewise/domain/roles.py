@@ -66,6 +66,11 @@ class Action(str, Enum):
     disclosure_view = "disclosure.view"
     disclosure_manage = "disclosure.manage"
     webhook_manage = "webhook.manage"
+    # incidents
+    report_view = "report.view"
+    report_triage = "report.triage"
+    incident_view = "incident.view"
+    incident_manage = "incident.manage"
 
 
 _ALL = frozenset(Role)
@@ -107,6 +112,11 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.disclosure_view: _LEADS | {Role.researcher},
     Action.disclosure_manage: _LEADS,
     Action.webhook_manage: _LEADS,
+    # incidents (misuse reports and their reporters are seen by the org's responders only)
+    Action.report_view: _LEADS,
+    Action.report_triage: _LEADS,
+    Action.incident_view: _LEADS,
+    Action.incident_manage: _LEADS,
 }
 
 # Actions that only read; a token needs the ``write`` scope for all others.
@@ -128,6 +138,9 @@ READ_ONLY_ACTIONS = frozenset(
         Action.access_view,
         # disclosure
         Action.disclosure_view,
+        # incidents
+        Action.report_view,
+        Action.incident_view,
     }
 )
 

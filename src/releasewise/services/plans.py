@@ -87,8 +87,11 @@ def acknowledged_parties(session: Session, project_id: int, stage_key: str) -> i
 
 
 def open_incident_severities(session: Session, project_id: int) -> list[int]:
-    """Severities of open misuse reports on the project (the incidents capability will feed this)."""
-    return []
+    """Severities of the project's open incidents (services/incidents.py files and resolves them)."""
+    from releasewise.store.models_incidents import Incident
+
+    return [int(s) for s in session.scalars(select(Incident.severity).where(
+        Incident.project_id == project_id, Incident.status == "open"))]
 
 
 # Reading -------------------------------------------------------------------------------------

@@ -11,9 +11,11 @@ from releasewise.store import models
 from releasewise.store import models_access
 from releasewise.store import models_assessment
 from releasewise.store import models_disclosure
+from releasewise.store import models_incidents
 from releasewise.store import models_plans
 from releasewise.store.models import Base
 
-TABLE_MODULES = [models, models_access, models_assessment, models_disclosure, models_plans]
+TABLE_MODULES = [models, models_access, models_assessment, models_disclosure, models_plans,
+                 models_incidents]
 
 metadata = Base.metadata
