@@ -123,7 +123,7 @@ def test_provenance_commands_explain_a_missing_extra() -> None:
     # Simulate an install without the provenance extra: numpy cannot be imported.
     code = ("import sys; sys.modules['numpy'] = None\n"
             "from releasewise.cli.main import app\n"
-            "app(['mark', 'image', 'x.png'])")
+            "app(['mark', 'image', 'x.png', '-o', 'y.png', '--org', 'lab', '--model', 'echo'])")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "pip install 'releasewise[provenance]'" in result.stderr

@@ -17,11 +17,26 @@ from rich.table import Table
 
 from releasewise.cli import config as cli_config
 from releasewise.cli.access import access_app, pull, push
-from releasewise.cli.assessments import asset_tier, assess_app, decision_app, review_app, reviewer_app
+from releasewise.cli.assessments import (
+    assess_app,
+    asset_tier,
+    decision_app,
+    review_app,
+    reviewer_app,
+)
 from releasewise.cli.client import ApiClient, ApiError
 from releasewise.cli.disclosure import disclose_app
-from releasewise.cli.output import JsonFlag, call, console, err_console, fail, show, split_path
+from releasewise.cli.output import (
+    JsonFlag,
+    call,
+    console,
+    err_console,
+    fail,
+    show,
+    split_path,
+)
 from releasewise.cli.plans import plan_app, reconcile_command
+from releasewise.cli.provenance import bench_app, detect_command, keys_app, mark_app
 
 app = typer.Typer(help="releasewise: responsible release of generative ML research.", no_args_is_help=True,
                   add_completion=False)
@@ -44,31 +59,11 @@ app.command("push")(push)
 app.command("pull")(pull)
 
 
-def _register_provenance_commands() -> None:
-    """`mark`, `detect`, `keys` and `bench` need the ``provenance`` extra (numpy, PIL, …).
-
-    Without it the rest of the CLI still works, and these commands say how to get them.
-    """
-    try:
-        from releasewise.cli.provenance import bench_app, detect_command, keys_app, mark_app
-    except ImportError as exc:
-        missing = exc.name or "a provenance dependency"
-
-        def needs_extra(ctx: typer.Context) -> None:
-            fail(f"This command needs the provenance extra ({missing} is missing): "
-                 "pip install 'releasewise[provenance]'.")
-
-        for name in ("mark", "detect", "keys", "bench"):
-            app.command(name, context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-                        help="Needs the provenance extra: pip install 'releasewise[provenance]'.")(needs_extra)
-        return
-    app.add_typer(mark_app, name="mark")
-    app.command("detect")(detect_command)
-    app.add_typer(keys_app, name="keys")
-    app.add_typer(bench_app, name="bench")
-
-
-_register_provenance_commands()
+# The provenance commands load numpy/SciPy only when they run (see cli/provenance.py).
+app.add_typer(mark_app, name="mark")
+app.command("detect")(detect_command)
+app.add_typer(keys_app, name="keys")
+app.add_typer(bench_app, name="bench")
 
 # Server and database --------------------------------------------------------
 

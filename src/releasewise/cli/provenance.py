@@ -19,29 +19,43 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from releasewise.provenance import (
-    AudioMark,
-    ImageMark,
-    Keystore,
-    Payload,
-    ProvenanceError,
-    TextMark,
-    load_audio,
-    load_image,
-    media_kind,
-    save_audio,
-    save_image,
-)
+from releasewise.cli.output import console, err_console, fail
 
-console = Console()
-err_console = Console(stderr=True)
+if TYPE_CHECKING:
+    from releasewise.provenance import Keystore, Payload
+
+
+class _Library:
+    """``releasewise.provenance``, loaded when a command first needs it.
+
+    The library pulls in numpy, SciPy and Pillow; loading them only when a
+    provenance command runs keeps every other command (and `--help`) fast, and
+    lets an install without the ``provenance`` extra say what is missing.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            import releasewise.provenance as library
+        except ImportError as exc:
+            if name == "ProvenanceError":
+                return _NeverRaised  # an `except pv.ProvenanceError` clause while the library is missing
+            fail(f"This command needs the provenance extra ({exc.name or 'a dependency'} is missing): "
+                 "pip install 'releasewise[provenance]'.")
+        return getattr(library, name)
+
+
+class _NeverRaised(Exception):
+    """Stands in for ProvenanceError when the library cannot load."""
+
+
+pv = _Library()
+
 
 mark_app = typer.Typer(help="Embed a provenance watermark into generated media.", no_args_is_help=True)
 keys_app = typer.Typer(help="Watermark keys per organisation and model (local keystore).", no_args_is_help=True)
@@ -56,19 +70,15 @@ ModelOpt = Annotated[str, typer.Option("--model", help="Model (release) name.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
-def fail(message: str) -> NoReturn:
-    err_console.print(f"[bold red]Error:[/] {message}", highlight=False)
-    raise typer.Exit(1)
-
-
 def _store(path: Path | None) -> Keystore:
-    return Keystore(path)
+    store: Keystore = pv.Keystore(path)
+    return store
 
 
 # -- mark ---------------------------------------------------------------------
 def _payload_for(store: Keystore, org: str, model: str, grant: int | None) -> tuple[Any, Payload]:
     record = store.active(org, model)
-    return record, Payload(record.release_id, record.generation if grant is None else grant)
+    return record, pv.Payload(record.release_id, record.generation if grant is None else grant)
 
 
 @mark_app.command("image")
@@ -83,10 +93,10 @@ def mark_image(
     """Embed the model's watermark into an image."""
     try:
         record, payload = _payload_for(_store(keystore), org, model, grant)
-        pixels = load_image(source)
-        marked = ImageMark(record.key).embed(pixels, payload)
-        save_image(output, marked)
-    except ProvenanceError as exc:
+        pixels = pv.load_image(source)
+        marked = pv.ImageMark(record.key).embed(pixels, payload)
+        pv.save_image(output, marked)
+    except pv.ProvenanceError as exc:
         fail(str(exc))
     console.print(f"Marked {source} → {output} (release {payload.release_id}, grant {payload.grant_id}, key {record.key_id})")
 
@@ -103,10 +113,10 @@ def mark_audio(
     """Embed the model's watermark into a speech clip."""
     try:
         record, payload = _payload_for(_store(keystore), org, model, grant)
-        samples, rate = load_audio(source)
-        marked = AudioMark(record.key).embed(samples, rate, payload)
-        save_audio(output, marked, rate)
-    except ProvenanceError as exc:
+        samples, rate = pv.load_audio(source)
+        marked = pv.AudioMark(record.key).embed(samples, rate, payload)
+        pv.save_audio(output, marked, rate)
+    except pv.ProvenanceError as exc:
         fail(str(exc))
     console.print(f"Marked {source} → {output} (release {payload.release_id}, grant {payload.grant_id}, key {record.key_id})")
 
@@ -120,9 +130,9 @@ def mark_text(org: OrgOpt, model: ModelOpt, keystore: KeystoreOpt = None) -> Non
     """
     try:
         record = _store(keystore).active(org, model)
-    except ProvenanceError as exc:
+    except pv.ProvenanceError as exc:
         fail(str(exc))
-    mark = TextMark(record.key)
+    mark = pv.TextMark(record.key)
     print(json.dumps({"key_id": record.key_id, "ngram_len": mark.ngram_len, "keys": mark.keys,
                       "sampling_table_seed": mark.sampling_table_seed}, indent=2))
 
@@ -141,19 +151,19 @@ def detect_command(
         records = _store(keystore).detection_keys()
         if not records:
             fail("the keystore has no keys; create one with `releasewise keys create --org ORG --model MODEL`")
-        kind = media_kind(file)
+        kind = pv.media_kind(file)
         found: dict[str, Any] | None = None
         if kind == "image":
-            pixels = load_image(file)
-            results = ImageMark.detect_many(pixels, [ImageMark(r.key) for r in records])
+            pixels = pv.load_image(file)
+            results = pv.ImageMark.detect_many(pixels, [pv.ImageMark(r.key) for r in records])
             for record, res in zip(records, results):
                 if res.detected and res.payload is not None:
                     found = _found(record, res.payload.release_id, res.payload.grant_id, res.p_value)
                     break
         elif kind == "audio":
-            samples, rate = load_audio(file)
+            samples, rate = pv.load_audio(file)
             for record in records:
-                ares = AudioMark(record.key).detect(samples, rate)
+                ares = pv.AudioMark(record.key).detect(samples, rate)
                 if ares.detected and ares.payload is not None:
                     found = _found(record, ares.payload.release_id, ares.payload.grant_id, ares.p_value)
                     break
@@ -165,12 +175,12 @@ def detect_command(
             tok = AutoTokenizer.from_pretrained(str(tokenizer), local_files_only=True)
             text = file.read_text(errors="replace")
             for record in records:
-                tres = TextMark(record.key, tokenizer=tok).detect(text)
+                tres = pv.TextMark(record.key, tokenizer=tok).detect(text)
                 if tres.detected:
                     found = _found(record, record.release_id, None, tres.p_value)
                     found["z_score"] = tres.z_score
                     break
-    except ProvenanceError as exc:
+    except pv.ProvenanceError as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"{file}: {exc}")
@@ -213,7 +223,7 @@ def keys_create(
     """Create the watermark key for an organisation's model."""
     try:
         record = _store(keystore).create(org, model, release_id=release_id)
-    except ProvenanceError as exc:
+    except pv.ProvenanceError as exc:
         fail(str(exc))
     _print_record(record, as_json, "Created")
 
@@ -223,7 +233,7 @@ def keys_rotate(org: OrgOpt, model: ModelOpt, keystore: KeystoreOpt = None, as_j
     """Replace the active key; the old one is retired but still detects what it marked."""
     try:
         record = _store(keystore).rotate(org, model)
-    except ProvenanceError as exc:
+    except pv.ProvenanceError as exc:
         fail(str(exc))
     _print_record(record, as_json, "Rotated; new active key")
 
@@ -233,7 +243,7 @@ def keys_list(keystore: KeystoreOpt = None, as_json: JsonFlag = False) -> None:
     """List keys (never their secrets)."""
     try:
         records = _store(keystore).list()
-    except ProvenanceError as exc:
+    except pv.ProvenanceError as exc:
         fail(str(exc))
     if as_json:
         print(json.dumps([r.public() for r in records]))
@@ -257,14 +267,14 @@ def _print_record(record: Any, as_json: bool, verb: str) -> None:
 # -- bench --------------------------------------------------------------------
 def _load_dir_images(folder: Path) -> list[tuple[str, Any]]:
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".webp", ".bmp"})
-    return [(p.name, load_image(p)) for p in files]
+    return [(p.name, pv.load_image(p)) for p in files]
 
 
 def _load_dir_audio(folder: Path) -> list[tuple[str, Any, int]]:
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in {".wav", ".flac", ".mp3", ".ogg"})
     out = []
     for p in files:
-        x, rate = load_audio(p)
+        x, rate = pv.load_audio(p)
         out.append((p.name, x if x.ndim == 1 else x.mean(axis=1), rate))
     return out
 
@@ -298,7 +308,7 @@ def bench_watermark(
     try:
         imgs = _load_dir_images(images) if images else []
         clips = _load_dir_audio(audio) if audio else []
-    except ProvenanceError as exc:
+    except pv.ProvenanceError as exc:
         fail(str(exc))
     if images and not imgs:
         fail(f"{images}: no images found (PNG/JPEG/WebP/BMP)")
