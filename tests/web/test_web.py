@@ -151,3 +151,16 @@ def test_dashboard_lists_reviews_waiting_for_me(sqlite_world: World) -> None:
         assert "Reviews waiting for you" in page and f"/orgs/lab-a/reviews/{review_id}" in page
         sign_in(client, "vic")
         assert "Reviews waiting for you" not in client.get("/").text
+
+
+def test_project_page_links_lead_somewhere(browser_client: TestClient) -> None:
+    import re
+
+    sign_in(browser_client, "leo")
+    page = browser_client.get("/orgs/lab-a/projects/echo").text
+    links = set(re.findall(r'href="(/orgs/lab-a/[^"]+)"', page))
+    assert "/orgs/lab-a/projects/echo/assets/weights-1b/access" in links
+    for link in links:
+        assert browser_client.get(link).status_code == 200, link
+    tabs = browser_client.get("/orgs/lab-a").text
+    assert 'href="/orgs/lab-a/access"' in tabs and browser_client.get("/orgs/lab-a/access").status_code == 200
