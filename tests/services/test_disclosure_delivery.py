@@ -19,7 +19,7 @@ from releasewise.services import outbox
 from releasewise.services import disclosure as svc
 from tests.conftest import World
 from tests.services.test_disclosure import BRIEFING, aware, setup_case, token
-from tests.services.test_outbox_smtp import Inbox, free_port, smtp  # noqa: F401 - fixture
+from tests.services.conftest import Inbox, free_port
 from tests.support.live import LiveServer
 
 
