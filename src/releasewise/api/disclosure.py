@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Response, status
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from releasewise.api.deps import ActorDep, RuntimeDep
@@ -359,6 +360,28 @@ PartyToken = Annotated[str | None, Header(alias="X-Party-Token")]
 @router.get("/party/case", response_model=PartyCaseOut)
 def party_case(rt: RuntimeDep, x_party_token: PartyToken = None) -> PartyCaseOut:
     return PartyCaseOut.model_validate(svc.party_view(rt, _party_token(x_party_token)))
+
+
+class PartyFileOut(Out):
+    asset: str
+    version: int
+    path: str
+    size: int
+    sha256: str
+
+
+@router.get("/party/files", response_model=list[PartyFileOut])
+def party_files(rt: RuntimeDep, x_party_token: PartyToken = None) -> list[PartyFileOut]:
+    """Pre-release files shared with your party until the embargo lifts (after you accept it)."""
+    return [PartyFileOut.model_validate(f) for f in svc.party_files(rt, _party_token(x_party_token))]
+
+
+@router.get("/party/files/{asset}/{path:path}")
+def party_file(asset: str, path: str, rt: RuntimeDep, x_party_token: PartyToken = None) -> FileResponse:
+    """Download one shared file; every download is logged for the lab."""
+    shared, blob = svc.party_file(rt, _party_token(x_party_token), asset, path)
+    return FileResponse(blob, media_type="application/octet-stream", filename=shared.path.rsplit("/", 1)[-1],
+                        headers={"Cache-Control": "no-store", "ETag": f'"{shared.sha256}"'})
 
 
 @router.post("/party/state", response_model=PartyCaseOut)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -37,8 +38,10 @@ from releasewise.services import outbox
 from releasewise.services.audit import append_event, record
 from releasewise.services.authz import authorize, load_membership
 from releasewise.services.projects import load_project
+from releasewise.services.registry import blobs
 from releasewise.services.runtime import Actor, Runtime
 from releasewise.store.models import Asset, Membership, Organization, Project, User
+from releasewise.store.models_access import AssetVersion, DownloadEvent, VersionFile
 from releasewise.store.models_disclosure import (
     CaseAttachment,
     CaseMessage,
@@ -803,6 +806,64 @@ def party_attachment(rt: Runtime, raw: str, attachment_id: int) -> tuple[Attachm
         if not (rules.may_read_briefing(PartyState(party.state)) or case.status == "published"):
             raise NotFound("Accept the embargo to see the briefing and its attachments.")
         return _attachment(session, case, attachment_id)
+
+
+@dataclass(frozen=True)
+class PartyFile:
+    """A file of an asset shared with a party under the embargo."""
+
+    asset: str
+    version: int
+    path: str
+    size: int
+    sha256: str
+
+
+def _shared_files(session: Session, case: DisclosureCase, party: Party) -> list[tuple[PartyFile, int, int]]:
+    """The latest complete version's files of each named asset, while the party may have them.
+
+    This is the case's temporary trusted-partner access: it starts when the party accepts the embargo and
+    ends when the case is published (from then on the asset's own tier and grants decide).
+    """
+    if case.status != "open" or not rules.may_read_briefing(PartyState(party.state)) or not case.asset_ids:
+        return []
+    files: list[tuple[PartyFile, int, int]] = []
+    for asset in session.scalars(select(Asset).where(Asset.id.in_(case.asset_ids)).order_by(Asset.slug)):
+        version = session.scalars(select(AssetVersion).where(AssetVersion.asset_id == asset.id,
+                                                             AssetVersion.status == "complete")
+                                  .order_by(AssetVersion.number.desc())).first()
+        if version is None:
+            continue
+        for f in session.scalars(select(VersionFile).where(VersionFile.version_id == version.id)
+                                 .order_by(VersionFile.path)):
+            files.append((PartyFile(asset.slug, version.number, f.path, f.size, f.sha256), asset.id, version.id))
+    return files
+
+
+def party_files(rt: Runtime, raw: str) -> list[PartyFile]:
+    with rt.read() as session:
+        _, party, case, _ = _resolve(session, raw)
+        return [f for f, _, _ in _shared_files(session, case, party)]
+
+
+def party_file(rt: Runtime, raw: str, asset_slug: str, path: str) -> tuple[PartyFile, Path]:
+    """One shared file for download; logged in the lab's download log and audited."""
+    with rt.write() as session:
+        contact, party, case, org = _resolve(session, raw)
+        match = next(((f, asset_id, version_id) for f, asset_id, version_id in _shared_files(session, case, party)
+                      if f.asset == asset_slug and f.path == path), None)
+        if match is None:
+            raise NotFound("No such file is shared with you under this embargo (it may have ended). "
+                           "Ask the lab for access.")
+        shared, asset_id, version_id = match
+        label = f"party:{party.stakeholder.name}"[:32]
+        session.add(DownloadEvent(org_id=org.id, asset_id=asset_id, version_id=version_id, user_id=None,
+                                  username=label, grant_id=None, basis="disclosure", path=shared.path,
+                                  bytes=shared.size, range_start=0, via="disclosure", ip="", at=rt.clock.now()))
+        record(session, rt, None, org.id, "disclosure.party_downloaded", "disclosure_case", case.id,
+               {"party": party.stakeholder.name, "contact": contact.email, "asset": shared.asset,
+                "version": shared.version, "path": shared.path})
+        return shared, blobs(rt).path(shared.sha256)
 
 
 def party_set_state(rt: Runtime, raw: str, state: str) -> PartyCaseView:

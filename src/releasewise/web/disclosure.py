@@ -9,7 +9,7 @@ from urllib.parse import quote
 from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
@@ -259,7 +259,7 @@ def public_page(request: Request, rt: RT, actor: MaybeUser, org_slug: str, proje
 def party_page(request: Request, rt: RT, token: str) -> Response:
     view = svc.party_view(rt, token)
     response = render(request, "disclosure/party.html", {"p": view, "base": svc.PARTY_LINK_PATH + token,
-                                                         **_common(request)})
+                                                         "files": svc.party_files(rt, token), **_common(request)})
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
@@ -288,6 +288,16 @@ def party_time(rt: RT, token: str, until: Annotated[str, Form()] = "", timezone:
                reason: Annotated[str, Form()] = "") -> Response:
     return _party_act(token, "Request sent to the lab.", lambda: svc.party_request_time(
         rt, token, reason=reason, until=_instant(until, timezone, "until")))
+
+
+@router.get(P + "/files/{asset_slug}/{path:path}")
+def party_file(rt: RT, token: str, asset_slug: str, path: str) -> Response:
+    """A pre-release artifact shared with the party for the embargo's duration."""
+    shared, blob = svc.party_file(rt, token, asset_slug, path)
+    response = FileResponse(blob, media_type="application/octet-stream", filename=shared.path.rsplit("/", 1)[-1])
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["ETag"] = f'"{shared.sha256}"'
+    return response
 
 
 @router.get(P + "/attachments/{attachment_id}")
