@@ -19,6 +19,7 @@ from releasewise import __version__
 from releasewise.api import access as access_api
 from releasewise.api import assessments as assessments_api
 from releasewise.api import disclosure as disclosure_api
+from releasewise.api import incidents as incidents_api
 from releasewise.api import plans as plans_api
 from releasewise.api import routes as core_api
 from releasewise.bootstrap import build_runtime
@@ -29,6 +30,7 @@ from releasewise.services.runtime import Runtime
 from releasewise.web import assessments as assessments_web
 from releasewise.web import access as access_web
 from releasewise.web import disclosure as disclosure_web
+from releasewise.web import incidents as incidents_web
 from releasewise.web import errors as web_errors
 from releasewise.web import plans as plans_web
 from releasewise.web import routes as core_web
@@ -39,8 +41,9 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 # Each capability adds its own router modules here (see docs/architecture.md).
 API_ROUTERS = [core_api.router, access_api.router, assessments_api.router, plans_api.router, disclosure_api.router,
-               hf_routes.router]
-WEB_ROUTERS = [core_web.router, access_web.router, assessments_web.router, plans_web.router, disclosure_web.router]
+               incidents_api.router, hf_routes.router]
+WEB_ROUTERS = [core_web.router, access_web.router, assessments_web.router, plans_web.router, disclosure_web.router,
+               incidents_web.router]
 
 
 def reconcile(rt: Runtime) -> dict[str, int]:

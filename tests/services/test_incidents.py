@@ -19,7 +19,7 @@ from releasewise.services.runtime import Actor, Runtime
 from releasewise.store.models import AuditEvent, Project
 from releasewise.store.models_incidents import Incident, MisuseReport, ReportEvidence
 from tests.conftest import World, make_user
-from tests.hfapi.support import gated_setup, publish, request_and_approve
+from tests.hfapi.support import gated_setup, publish, request_and_approve, set_tier
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"fake image bytes" * 10
 
@@ -47,10 +47,18 @@ def counts(rt: Runtime) -> tuple[int, int, int]:
                 s.scalar(select(func.count()).select_from(AuditEvent)) or 0)
 
 
+def released(world: World) -> World:
+    """Echo (lab-a) and Secret (lab-b) have each released an asset outside the lab; reports are easy to solve."""
+    world.rt.settings.report_pow_bits = 6
+    set_tier(world.rt, "vetted_researchers")
+    projects.create_asset(world.rt, world.outsider, "lab-b", "secret", name="Demo", kind="demo")
+    set_tier(world.rt, "public", asset_slug="demo")
+    return world
+
+
 @pytest.fixture
 def w(world: World) -> World:
-    world.rt.settings.report_pow_bits = 6
-    return world
+    return released(world)
 
 
 def test_anonymous_report_gets_a_private_expiring_followup_link(w: World) -> None:
@@ -114,7 +122,7 @@ def test_malformed_reports_and_oversized_evidence_change_nothing(w: World) -> No
         ({"contact": "not-an-email"}, InvalidInput, "valid email"),
         ({"observed_at": w.rt.clock.now() + timedelta(days=3)}, InvalidInput, "future"),
         ({"project": "nope"}, NotFound, "nope"),
-        ({"org": "no-such-org"}, NotFound, "No organisation"),
+        ({"org": "no-such-org"}, NotFound, "accepts misuse reports"),
     ]
     for kw, error, message in cases:
         with pytest.raises(error, match=message):
@@ -141,6 +149,28 @@ def test_malformed_reports_and_oversized_evidence_change_nothing(w: World) -> No
     with pytest.raises(InvalidInput, match="already used"):
         incidents.submit_report(w.rt, None, "lab-a", "echo", challenge=c.challenge, solution=good, **base)
     assert counts(w.rt)[0] == before[0] + 1
+
+
+def test_unreleased_projects_do_not_exist_for_reporters(world: World) -> None:
+    """A project that never left the lab answers exactly like one that does not exist."""
+    world.rt.settings.report_pow_bits = 6
+    messages = []
+    for org, project in (("lab-a", "echo"), ("lab-a", "nope"), ("nope", "echo")):
+        with pytest.raises(NotFound) as caught:
+            incidents.report_target(world.rt, org, project)
+        messages.append(caught.value.message.replace(f"'{org}/{project}'", "X"))
+        with pytest.raises(NotFound):
+            file_report(world.rt, org=org, project=project)
+    assert len(set(messages)) == 1 and "Lab A" not in messages[0] and "Echo" not in messages[0]
+    set_tier(world.rt, "trusted_partners")
+    assert incidents.report_target(world.rt, "lab-a", "echo").project_name == "Echo"
+    set_tier(world.rt, "team")  # narrowed again: reports about what already left the lab still come in
+    with world.rt.write() as s:
+        from sqlalchemy import update
+
+        from releasewise.store.models import Asset
+        s.execute(update(Asset).values(high_water_tier="trusted_partners"))
+    assert file_report(world.rt).report_id
 
 
 def test_reports_are_rate_limited_per_ip(w: World) -> None:

@@ -26,6 +26,7 @@ from releasewise.cli.assessments import (
 )
 from releasewise.cli.client import ApiClient, ApiError
 from releasewise.cli.disclosure import disclose_app
+from releasewise.cli.incidents import incident_app
 from releasewise.cli.output import (
     JsonFlag,
     call,
@@ -356,3 +357,4 @@ asset_app.command("tier")(asset_tier)
 app.add_typer(plan_app, name="plan")
 app.command("reconcile")(reconcile_command)
 app.add_typer(disclose_app, name="disclose")
+app.add_typer(incident_app, name="incident")

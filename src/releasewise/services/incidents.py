@@ -41,13 +41,14 @@ from releasewise.errors import Conflict, InvalidInput, NotFound, RateLimited
 from releasewise.services import access, plans, tiers
 from releasewise.services.audit import append_event, record
 from releasewise.services.authz import authorize
-from releasewise.services.projects import load_project
 from releasewise.services.runtime import Actor, Runtime
 from releasewise.store.models import Asset, Organization, Project, User
 from releasewise.store.models_plans import ReleasePlan
 from releasewise.store.models_incidents import Incident, IncidentAction, MisuseReport, ReportEvidence
 
 ANONYMOUS_LABEL = "anonymous reporter"
+# The secret follows "/invitations/", which the access-log filter (logsafe.py) redacts.
+FOLLOWUP_LINK_PATH = "/reports/followup/invitations/"
 
 
 # Views -------------------------------------------------------------------------------------------
@@ -234,13 +235,33 @@ def challenge(rt: Runtime) -> ChallengeView:
     return ChallengeView(rules.issue_challenge(_key(rt), rt.clock.now(), bits=bits, ttl_seconds=600), bits)
 
 
+def _reportable(session: Session, org_slug: str, project_slug: str) -> tuple[Organization, Project]:
+    """The project a public report names, if it has ever been released outside the lab.
+
+    Projects whose assets never went beyond the team and its reviewers do not exist for the
+    public: the answer is the same as for a project that does not exist, so nothing leaks.
+    """
+    missing = NotFound(f"No project '{org_slug}/{project_slug}' accepts misuse reports here. Check the address, "
+                       "or write to the lab directly.")
+    org = session.scalar(select(Organization).where(Organization.slug == (org_slug or "").strip().lower()))
+    if org is None:
+        raise missing
+    project = session.scalar(select(Project).where(Project.org_id == org.id,
+                                                   Project.slug == (project_slug or "").strip().lower()))
+    if project is None:
+        raise missing
+    outside = [t.value for t in Tier if t.wider_than(Tier.reviewers)]
+    released = session.scalar(select(Asset.id).where(Asset.project_id == project.id,
+                                                     Asset.high_water_tier.in_(outside)).limit(1))
+    if released is None:
+        raise missing
+    return org, project
+
+
 def report_target(rt: Runtime, org_slug: str, project_slug: str) -> ReportTargetView:
     """What the public report form names (org and project names only)."""
     with rt.read() as session:
-        org = session.scalar(select(Organization).where(Organization.slug == (org_slug or "").lower()))
-        if org is None:
-            raise NotFound(f"No organisation '{org_slug}'. Check the address of the report page.")
-        project = load_project(session, org, project_slug)
+        org, project = _reportable(session, org_slug, project_slug)
         return ReportTargetView(org.slug, org.name, project.slug, project.name)
 
 
@@ -274,10 +295,7 @@ def submit_report(rt: Runtime, actor: Actor | None, org_slug: str, project_slug:
     raw = new_secret()
     expires = now + timedelta(days=rt.settings.report_followup_days)
     with rt.write() as session:
-        org = session.scalar(select(Organization).where(Organization.slug == (org_slug or "").lower()))
-        if org is None:
-            raise NotFound(f"No organisation '{org_slug}'. Check the address of the report page.")
-        project = load_project(session, org, project_slug)
+        org, project = _reportable(session, org_slug, project_slug)
         recent = session.scalar(select(func.count()).select_from(MisuseReport).where(
             MisuseReport.ip_digest == ip_digest, MisuseReport.created_at >= now - timedelta(hours=1))) or 0
         if recent >= rt.settings.report_max_per_ip_per_hour:
