@@ -37,5 +37,13 @@ def get_actor(request: Request, rt: Annotated[Runtime, Depends(get_runtime)]) ->
     return tokens.resolve_token(rt, value.strip(), ip=client_ip(request))
 
 
+def get_optional_actor(request: Request, rt: Annotated[Runtime, Depends(get_runtime)]) -> Actor | None:
+    """Like ``get_actor`` where anonymous callers are allowed (public assets): no header means no actor."""
+    if not request.headers.get("authorization"):
+        return None
+    return get_actor(request, rt)
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
+MaybeActorDep = Annotated[Actor | None, Depends(get_optional_actor)]

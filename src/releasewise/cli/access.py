@@ -230,7 +230,21 @@ def pull(target: Annotated[str, typer.Argument(help="ORG/PROJECT/ASSET")],
                 part.unlink()
                 _fail(f"{rel} arrived corrupted (SHA-256 mismatch); pull again.")
             os.replace(part, out)
-    _main().console.print(f"Pulled {snap['version']} of {target} ({len(files)} files) into {dest}.")
+    signed = _save_manifest(c, org, project, asset, snap["commit_sha"], dest)
+    _main().console.print(f"Pulled {snap['version']} of {target} ({len(files)} files) into {dest}."
+                          + (" Check it any time with `releasewise verify " + str(dest) + "`." if signed else ""))
+
+
+def _save_manifest(c: ApiClient, org: str, project: str, asset: str, commit: str, dest: Path) -> bool:
+    """Keep the version's signed manifest beside the files, for `releasewise verify` later."""
+    try:
+        signed = c.get(f"/orgs/{org}/projects/{project}/assets/{asset}/manifest", revision=commit)
+    except ApiError:
+        return False  # versions published before signing existed have none
+    folder = dest / ".releasewise"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "manifest.json").write_text(json.dumps(signed, indent=2, sort_keys=True), encoding="utf-8")
+    return True
 
 
 def _sha256(path: Path) -> str:

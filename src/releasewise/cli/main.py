@@ -38,6 +38,7 @@ from releasewise.cli.output import (
 )
 from releasewise.cli.plans import plan_app, reconcile_command
 from releasewise.cli.provenance import bench_app, detect_command, keys_app, mark_app
+from releasewise.cli.signing import signing_app, verify_command
 
 app = typer.Typer(help="releasewise: responsible release of generative ML research.", no_args_is_help=True,
                   add_completion=False)
@@ -358,3 +359,5 @@ app.add_typer(plan_app, name="plan")
 app.command("reconcile")(reconcile_command)
 app.add_typer(disclose_app, name="disclose")
 app.add_typer(incident_app, name="incident")
+app.command("verify")(verify_command)
+app.add_typer(signing_app, name="signing-keys")

@@ -201,9 +201,13 @@ def _finish_if_complete(session: Session, rt: Runtime, actor: Actor, org: Organi
     version.total_bytes = sum(f.size for f in files)
     version.file_count = len(files)
     blobs(rt).discard(version.upload_key)
+    from releasewise.services.signing import sign_version  # signing reads versions through this module
+
+    signature = sign_version(session, rt, org, project, asset, version)
     record(session, rt, actor, org.id, "version.published", "asset_version",
            f"{project.slug}/{asset.slug}/v{version.number}",
-           {"files": len(files), "bytes": version.total_bytes, "commit": version.commit_sha})
+           {"files": len(files), "bytes": version.total_bytes, "commit": version.commit_sha,
+            "signed_by_key": signature.key_id})
 
 
 def _load_upload(session: Session, actor: Actor, upload_key: str,
