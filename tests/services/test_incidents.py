@@ -299,3 +299,28 @@ def test_export_to_aiid_fields_without_reporters(w: World) -> None:
         incidents.export(w.rt, w.viewer, "lab-a", "json")
     dash = incidents.dashboard(w.rt, w.lead, "lab-a")
     assert dash.open_reports_by_age["under 1 day"] == 1 and dash.open_incidents_by_severity[3] == 1
+
+
+def test_disclosure_partners_are_notified_without_reporter_details(w: World) -> None:
+    from tests.services.test_disclosure import mails, setup_case, token
+    from releasewise.services import disclosure
+
+    filed = file_report(w.rt, w.outsider, contact="oscar@example.org")
+    incident = incidents.open_incident(w.rt, w.lead, "lab-a", report_ids=[filed.report_id], title="Clone scam",
+                                       severity=4)
+    with pytest.raises(Conflict, match="no disclosure partners"):
+        incidents.notify_partners(w.rt, w.lead, "lab-a", incident.id, message="Watch for cloned CEO voices.")
+    case = setup_case(w)
+    disclosure.party_set_state(w.rt, token(case.platform_link), "accepted")
+    with pytest.raises(InvalidInput):
+        incidents.notify_partners(w.rt, w.lead, "lab-a", incident.id, message=" ")
+    with pytest.raises(PermissionDenied):
+        incidents.notify_partners(w.rt, w.researcher, "lab-a", incident.id, message="x")
+    view = incidents.notify_partners(w.rt, w.lead, "lab-a", incident.id, message="Watch for cloned CEO voices.")
+    assert view.actions[-1].kind == "partners_notified" and view.actions[-1].target == "2 parties in 1 disclosure case(s)"
+    sent = [m for m in mails(w.rt) if "Misuse incident" in m[2]]
+    assert [m[0] for m in sent] == ["tina@platform.example"]  # the party that accepted the embargo is emailed
+    assert "Clone scam" in sent[0][2] and "severity 4/5" in sent[0][2]
+    assert "oscar" not in sent[0][2]
+    party = disclosure.party_view(w.rt, token(case.detector_link))  # the other sees it in its private thread
+    assert party.state == "invited"

@@ -81,7 +81,7 @@ def test_responder_pages_and_boundaries(browser_client: TestClient, sqlite_world
                                                                        "severity": "4"})
     assert r.status_code == 303 and "/incidents/" in r.headers["location"]
     incident = browser_client.get(r.headers["location"])
-    assert "CEO clone" in incident.text and "narrow-form" in incident.text
+    assert "CEO clone" in incident.text and "narrow-form" in incident.text and "notify-form" in incident.text
     iid = svc.list_incidents(w.rt, w.lead, "lab-a")[0].id
     r = browser_client.post(f"/orgs/lab-a/incidents/{iid}", data={"csrf_token": csrf, "note": "Called the bank."})
     assert "Called the bank." in browser_client.get(r.headers["location"]).text

@@ -181,6 +181,10 @@ class PauseIn(StrictModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class NotifyIn(StrictModel):
+    message: str = Field(min_length=1, max_length=5000)
+
+
 class DashboardOut(Out):
     open_reports_by_age: dict[str, int]
     open_incidents_by_severity: dict[int, int]
@@ -313,3 +317,8 @@ def narrow_tier(org: str, incident_id: Id, body: NarrowIn, rt: RuntimeDep, actor
 @router.post(INC + "/{incident_id}/actions/pause-plan", response_model=IncidentOut)
 def pause_plan(org: str, incident_id: Id, body: PauseIn, rt: RuntimeDep, actor: ActorDep) -> IncidentOut:
     return IncidentOut.model_validate(svc.pause_plan(rt, actor, org, incident_id, reason=body.reason))
+
+
+@router.post(INC + "/{incident_id}/actions/notify-partners", response_model=IncidentOut)
+def notify_partners(org: str, incident_id: Id, body: NotifyIn, rt: RuntimeDep, actor: ActorDep) -> IncidentOut:
+    return IncidentOut.model_validate(svc.notify_partners(rt, actor, org, incident_id, message=body.message))

@@ -91,6 +91,7 @@ def seed_demo(rt: Runtime) -> list[DemoLogin]:
     _seed_review(past, actors)
     _seed_plan(past, clock, actors)
     _seed_disclosure(rt, actors)
+    _seed_incidents(rt, actors)
     return DEMO_PEOPLE
 
 
@@ -184,3 +185,28 @@ def _seed_disclosure(rt: Runtime, actors: dict[str, Actor]) -> None:
     disclosure.party_message(rt, links[2], "Two national elections fall inside the embargo window; "
                                            "can the release wait until after them?")
     disclosure.party_set_state(rt, links[2], "concerns_raised")
+
+
+def _seed_incidents(rt: Runtime, actors: dict[str, Actor]) -> None:
+    """Three anonymous misuse reports about the public Echo-2 paper's samples: one incident, one duplicate, one new."""
+    from releasewise.domain.incidents import solve
+    from releasewise.services import incidents
+
+    def report(text: str, harm: str, urls: list[str], ip: str) -> int:
+        c = incidents.challenge(rt)
+        return incidents.submit_report(rt, None, DEMO_ORG_SLUG, "echo-2", description=text, harm_category=harm,
+                                       urls=urls, evidence=[("transcript.txt", "text/plain",
+                                                             b"Caller: this is your CEO, wire 40,000 today.")],
+                                       challenge=c.challenge, solution=solve(c.challenge), ip=ip).report_id
+
+    first = report("A caller with our CEO's cloned voice asked finance staff to wire money urgently.", "fraud",
+                   ["https://social.example/posts/991"], "203.0.113.10")
+    second = report("Same scam call as last week, now with a different CEO.", "fraud", [], "203.0.113.11")
+    report("A video puts words in a city councillor's mouth; the voice sounds like Echo-2 samples.",
+           "impersonation", ["https://video.example/watch?v=councillor"], "203.0.113.12")
+    lead = actors["jonas"]
+    incident = incidents.open_incident(rt, lead, DEMO_ORG_SLUG, report_ids=[first], title="CEO voice-clone wire fraud",
+                                       severity=3, description="Cloned executive voices used in payment scams.")
+    incidents.merge_duplicate(rt, lead, DEMO_ORG_SLUG, second, duplicate_of=first)
+    incidents.update_incident(rt, lead, DEMO_ORG_SLUG, incident.id,
+                              note="Asked the bank fraud alliance for call recordings.")

@@ -38,7 +38,7 @@ from releasewise.domain.roles import Action
 from releasewise.domain.tiers import Tier
 from releasewise.domain.validation import clean_email, clean_text
 from releasewise.errors import Conflict, InvalidInput, NotFound, RateLimited
-from releasewise.services import access, plans, tiers
+from releasewise.services import access, disclosure, plans, tiers
 from releasewise.services.audit import append_event, record
 from releasewise.services.authz import authorize
 from releasewise.services.runtime import Actor, Runtime
@@ -644,6 +644,33 @@ def pause_plan(rt: Runtime, actor: Actor, org_slug: str, incident_id: int, *, re
     plans.set_status(rt, actor, org_slug, project.slug, "paused")
     return _record_action(rt, actor, org_slug, incident_id, "plan_paused", f"release plan of {project.name}",
                           reason)
+
+
+def notify_partners(rt: Runtime, actor: Actor, org_slug: str, incident_id: int, *, message: str) -> IncidentView:
+    """Tell the disclosure partners of the project's cases, in each party's private thread
+    (``disclosure.lab_message``: email and webhooks once they have accepted the embargo).
+
+    The message names the incident, its harm and severity, never reporters or evidence.
+    """
+    message = clean_text(message, "Message", max_length=5000)
+    project = _open_incident_for_action(rt, actor, org_slug, incident_id)
+    with rt.read() as session:
+        org, _ = authorize(session, actor, org_slug, Action.incident_manage)
+        incident = _load_incident(session, org, incident_id)
+        heading = (f"Misuse incident #{incident.id} on {project.name}: {incident.title} "
+                   f"({rules.HARM_LABELS[rules.HarmCategory(incident.harm_category)]}, severity {incident.severity}/5)")
+    targets = [(case.id, party.id) for summary in disclosure.list_cases(rt, actor, org_slug)
+               if summary.project_slug == project.slug
+               for case in [disclosure.get_case(rt, actor, org_slug, summary.id)]
+               for party in case.parties if party.state not in ("declined", "not_relevant")]
+    if not targets:
+        raise Conflict(f"{project.name} has no disclosure partners to notify. Open a disclosure case and invite "
+                       "parties first.")
+    for case_id, party_id in targets:
+        disclosure.lab_message(rt, actor, org_slug, case_id, party_id=party_id, body=f"{heading}\n\n{message}")
+    cases = len({c for c, _ in targets})
+    return _record_action(rt, actor, org_slug, incident_id, "partners_notified",
+                          f"{len(targets)} parties in {cases} disclosure case(s)", message)
 
 
 # Export (AI Incident Database submission fields) -------------------------------------------------

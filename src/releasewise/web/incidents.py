@@ -235,3 +235,10 @@ def narrow_tier(rt: RT, actor: User, org_slug: str, incident_id: Id, target: Ann
 def pause_plan(rt: RT, actor: User, org_slug: str, incident_id: Id, reason: Annotated[str, Form()] = "") -> Response:
     return _act(f"/orgs/{org_slug}/incidents/{incident_id}", "Release plan paused.",
                 lambda: svc.pause_plan(rt, actor, org_slug, incident_id, reason=reason))
+
+
+@router.post(INC + "/{incident_id}/notify-partners", dependencies=[CSRF])
+def notify_partners(rt: RT, actor: User, org_slug: str, incident_id: Id,
+                    message: Annotated[str, Form()] = "") -> Response:
+    return _act(f"/orgs/{org_slug}/incidents/{incident_id}", "Disclosure partners notified.",
+                lambda: svc.notify_partners(rt, actor, org_slug, incident_id, message=message))
