@@ -164,3 +164,11 @@ def test_project_page_links_lead_somewhere(browser_client: TestClient) -> None:
         assert browser_client.get(link).status_code == 200, link
     tabs = browser_client.get("/orgs/lab-a").text
     assert 'href="/orgs/lab-a/access"' in tabs and browser_client.get("/orgs/lab-a/access").status_code == 200
+
+
+def test_org_overview_shows_leads_what_waits_on_them(browser_client: TestClient) -> None:
+    sign_in(browser_client, "leo")
+    page = browser_client.get("/orgs/lab-a").text
+    assert "Access requests" in page and "waiting" in page and "overdue" in page
+    sign_in(browser_client, "vic")
+    assert "Access requests" not in browser_client.get("/orgs/lab-a").text

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from releasewise.api.schemas import MAX_ID, Id
 from releasewise.errors import ReleasewiseError
-from releasewise.services import accounts, audit, orgs, outbox, projects, reviews, tokens
+from releasewise.services import access, accounts, audit, orgs, outbox, projects, reviews, tokens
 from releasewise.services.runtime import Actor, Runtime
 from releasewise.web import security
 from releasewise.web.rendering import render
@@ -156,10 +156,16 @@ def create_org(request: Request, rt: RT, actor: User, name: Annotated[str, Form(
 @router.get("/orgs/{org_slug}", response_class=HTMLResponse)
 def org_page(request: Request, rt: RT, actor: User, org_slug: str) -> Response:
     org = orgs.get_org(rt, actor, org_slug)
+    glance: dict[str, object] = {}
+    if org.my_role in ("owner", "release_lead"):
+        # What a lead should act on first: waiting access requests and reviews past their due date.
+        glance["latency"] = access.latency(rt, actor, org_slug)
+        glance["overdue_reviews"] = sum(r.status == "overdue" for r in reviews.list_reviews(rt, actor, org_slug))
     return render(request, "org.html", {
         "org": org,
         "projects": projects.list_projects(rt, actor, org_slug),
         "members": orgs.list_members(rt, actor, org_slug),
+        "glance": glance,
     })
 
 
