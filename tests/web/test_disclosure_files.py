@@ -63,3 +63,51 @@ def test_party_api_lists_and_downloads_shared_files(sqlite_world: World) -> None
         other = {"X-Party-Token": token(c.detector_link)}
         assert api.get("/api/v1/party/files/weights-1b/config.json", headers=other).status_code == 404
         assert api.get("/api/v1/party/files/weights-1b/config.json").status_code == 401
+
+
+def test_lab_converts_temporary_access_into_a_grant_that_outlives_publication(sqlite_world: World) -> None:
+    from datetime import UTC, timedelta
+
+    import pytest
+
+    from releasewise.errors import Conflict
+
+    w = sqlite_world
+    publish(w.rt, w.researcher, WEIGHTS)
+    c = setup_case(w)
+    platform = token(c.platform_link)
+    parties = svc.get_case(w.rt, w.lead, "lab-a", c.id).parties
+    platform_party = next(p for p in parties if p.name == "Moderate Platform")
+    with pytest.raises(Conflict, match="has not accepted"):
+        svc.grant_party_access(w.rt, w.lead, "lab-a", c.id, platform_party.id,
+                               until=w.rt.clock.now().replace(tzinfo=UTC))
+    svc.party_set_state(w.rt, platform, "accepted")
+    until = (w.rt.clock.now() + timedelta(days=30)).replace(tzinfo=UTC)
+    view = svc.grant_party_access(w.rt, w.lead, "lab-a", c.id, platform_party.id, until=until)
+    assert view.access_until is not None
+    svc.publish(w.rt, w.lead, "lab-a", c.id, public_summary="Out.")
+    assert {f.path for f in svc.party_files(w.rt, platform)} == set(WEIGHTS)  # kept after publication
+    w.rt.clock.advance(days=31)  # type: ignore[attr-defined]
+    assert svc.party_files(w.rt, platform) == []  # the grant expired
+
+
+def test_lead_keeps_a_partys_access_from_the_case_page(browser_client: TestClient, sqlite_world: World) -> None:
+    from tests.web.conftest import sign_in
+
+    w = sqlite_world
+    publish(w.rt, w.researcher, WEIGHTS)
+    c = setup_case(w)
+    svc.party_set_state(w.rt, token(c.platform_link), "accepted")
+    sign_in(browser_client, "leo")
+    page = browser_client.get(f"/orgs/lab-a/disclosure/{c.id}").text
+    assert "until publication" in page and "Keep access until" in page
+    party_id = next(p.id for p in svc.get_case(w.rt, w.lead, "lab-a", c.id).parties if p.name == "Moderate Platform")
+    r = browser_client.post(f"/orgs/lab-a/disclosure/{c.id}/parties/{party_id}/access",
+                            data={"csrf_token": csrf_of(page), "until": "2099-01-01T09:00", "timezone": "UTC"})
+    assert r.status_code == 303
+    assert "kept until" in browser_client.get(f"/orgs/lab-a/disclosure/{c.id}").text
+    sign_in(browser_client, "vic")  # a viewer cannot change it
+    browser_client.post(f"/orgs/lab-a/disclosure/{c.id}/parties/{party_id}/access",
+                        data={"csrf_token": csrf_of(browser_client.get("/").text), "until": "2030-01-01T09:00"})
+    kept = next(p for p in svc.get_case(w.rt, w.lead, "lab-a", c.id).parties if p.id == party_id).access_until
+    assert kept is not None and kept.year == 2099

@@ -78,6 +78,7 @@ class PartyOut(Out):
     invited_at: datetime
     state_changed_at: datetime
     contacts: list[str]
+    access_until: datetime | None = None
 
 
 class MessageOut(Out):
@@ -360,6 +361,18 @@ PartyToken = Annotated[str | None, Header(alias="X-Party-Token")]
 @router.get("/party/case", response_model=PartyCaseOut)
 def party_case(rt: RuntimeDep, x_party_token: PartyToken = None) -> PartyCaseOut:
     return PartyCaseOut.model_validate(svc.party_view(rt, _party_token(x_party_token)))
+
+
+class AccessGrantIn(StrictModel):
+    until: str = Field(min_length=10, max_length=40, description="ISO 8601 instant with a timezone")
+
+
+@router.post(C + "/parties/{party_id}/access", response_model=PartyOut)
+def grant_party_access(org: str, case_id: Id, party_id: Id, body: AccessGrantIn, rt: RuntimeDep,
+                       actor: ActorDep) -> PartyOut:
+    """Keep a party's access to the case's assets after publication, until ``until`` (a past date ends it)."""
+    view = svc.grant_party_access(rt, actor, org, case_id, party_id, until=parse_instant(body.until, "until"))
+    return PartyOut.model_validate(view)
 
 
 class PartyFileOut(Out):

@@ -94,6 +94,7 @@ class PartyView:
     invited_at: datetime
     state_changed_at: datetime
     contacts: tuple[str, ...]
+    access_until: datetime | None = None  # access to the case's assets converted into a grant, until then
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,7 @@ def _party_view(p: Party) -> PartyView:
     state = PartyState(p.state)
     return PartyView(p.id, p.stakeholder_id, p.stakeholder.name, p.stakeholder.type, p.state,
                      rules.board_column(state), p.respond_by, p.invited_at, p.state_changed_at,
-                     tuple(c.email for c in p.contacts))
+                     tuple(c.email for c in p.contacts), p.access_until)
 
 
 def _message_view(m: CaseMessage, names: dict[int, str]) -> MessageView:
@@ -819,13 +820,17 @@ class PartyFile:
     sha256: str
 
 
-def _shared_files(session: Session, case: DisclosureCase, party: Party) -> list[tuple[PartyFile, int, int]]:
+def _shared_files(session: Session, case: DisclosureCase, party: Party,
+                  now: datetime) -> list[tuple[PartyFile, int, int]]:
     """The latest complete version's files of each named asset, while the party may have them.
 
     This is the case's temporary trusted-partner access: it starts when the party accepts the embargo and
-    ends when the case is published (from then on the asset's own tier and grants decide).
+    ends when the case is published — unless the lab converted it into a grant (``grant_party_access``),
+    which lasts until ``access_until``.
     """
-    if case.status != "open" or not rules.may_read_briefing(PartyState(party.state)) or not case.asset_ids:
+    briefed = rules.may_read_briefing(PartyState(party.state))
+    granted = party.access_until is not None and now < party.access_until
+    if not briefed or not case.asset_ids or not (case.status == "open" or granted):
         return []
     files: list[tuple[PartyFile, int, int]] = []
     for asset in session.scalars(select(Asset).where(Asset.id.in_(case.asset_ids)).order_by(Asset.slug)):
@@ -843,14 +848,15 @@ def _shared_files(session: Session, case: DisclosureCase, party: Party) -> list[
 def party_files(rt: Runtime, raw: str) -> list[PartyFile]:
     with rt.read() as session:
         _, party, case, _ = _resolve(session, raw)
-        return [f for f, _, _ in _shared_files(session, case, party)]
+        return [f for f, _, _ in _shared_files(session, case, party, rt.clock.now())]
 
 
 def party_file(rt: Runtime, raw: str, asset_slug: str, path: str) -> tuple[PartyFile, Path]:
     """One shared file for download; logged in the lab's download log and audited."""
     with rt.write() as session:
         contact, party, case, org = _resolve(session, raw)
-        match = next(((f, asset_id, version_id) for f, asset_id, version_id in _shared_files(session, case, party)
+        match = next(((f, asset_id, version_id) for f, asset_id, version_id in _shared_files(session, case, party,
+                                                                                         rt.clock.now())
                       if f.asset == asset_slug and f.path == path), None)
         if match is None:
             raise NotFound("No such file is shared with you under this embargo (it may have ended). "
@@ -864,6 +870,29 @@ def party_file(rt: Runtime, raw: str, asset_slug: str, path: str) -> tuple[Party
                {"party": party.stakeholder.name, "contact": contact.email, "asset": shared.asset,
                 "version": shared.version, "path": shared.path})
         return shared, blobs(rt).path(shared.sha256)
+
+
+def grant_party_access(rt: Runtime, actor: Actor, org_slug: str, case_id: int, party_id: int, *,
+                       until: datetime) -> PartyView:
+    """Convert a party's temporary access to the case's assets into a grant that lasts until ``until``.
+
+    Without it, access ends when the case is published. ``until`` in the past ends a grant early.
+    """
+    end = rules.to_naive_utc(until, "until")
+    with rt.write() as session:
+        org, _ = authorize(session, actor, org_slug, Action.disclosure_manage)
+        case = _load_case(session, org, case_id)
+        party = _load_party(session, case, party_id)
+        if not rules.may_read_briefing(PartyState(party.state)):
+            raise Conflict("This party has not accepted the embargo; it has no access to convert.")
+        if not case.asset_ids:
+            raise Conflict("This case names no assets to share.")
+        before = party.access_until
+        party.access_until = end
+        record(session, rt, actor, org.id, "disclosure.party_access_granted", "disclosure_party", party.id,
+               {"case": case.id, "party": party.stakeholder.name, "before": str(before or "case duration"),
+                "until": end.isoformat()})
+        return _party_view(party)
 
 
 def party_set_state(rt: Runtime, raw: str, state: str) -> PartyCaseView:

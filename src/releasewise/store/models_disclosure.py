@@ -84,6 +84,8 @@ class Party(Base):
     respond_by: Mapped[datetime]
     invited_at: Mapped[datetime]
     state_changed_at: Mapped[datetime]
+    # Temporary access to the case's assets, converted into a grant that outlives publication until then.
+    access_until: Mapped[datetime | None]
 
     stakeholder: Mapped[Stakeholder] = relationship()
     contacts: Mapped[list[PartyContact]] = relationship(order_by="PartyContact.id")

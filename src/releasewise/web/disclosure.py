@@ -155,6 +155,14 @@ def extend(rt: RT, actor: User, org_slug: str, case_id: Id, new_end: Annotated[s
         rt, actor, org_slug, case_id, new_end=_instant(new_end, timezone, "new_end"), reason=reason))
 
 
+@router.post(C + "/parties/{party_id}/access", dependencies=[CSRF])
+def grant_access(rt: RT, actor: User, org_slug: str, case_id: Id, party_id: Id, until: Annotated[str, Form()] = "",
+                 timezone: Annotated[str, Form()] = "UTC") -> Response:
+    """Convert a party's temporary access to the case's assets into a grant that outlives publication."""
+    return _act(org_slug, case_id, "Access kept for that party until the date given.", lambda: svc.grant_party_access(
+        rt, actor, org_slug, case_id, party_id, until=_instant(until, timezone, "until")))
+
+
 @router.post(C + "/time-requests/{request_id}", dependencies=[CSRF])
 def decide_time(rt: RT, actor: User, org_slug: str, case_id: Id, request_id: Id,
                 decision: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "") -> Response:
