@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from releasewise.services import signing, tokens
+from releasewise.cli.signing import compare_folder
 from tests.cli.conftest import rw
 from tests.conftest import World
 from tests.hfapi.support import publish
@@ -87,3 +88,27 @@ def test_manifest_follows_the_download_rules(server: tuple[LiveServer, World]) -
 
         stored = s.query(OrgSigningKey).one()
     assert "PRIVATE" not in stored.private_key_encrypted and len(stored.private_key_encrypted) > 60
+
+
+def test_compare_folder_names_changed_missing_and_extra_files(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "config.json").write_bytes(b"{}")
+    (tmp_path / "b.bin").write_bytes(b"abc")
+    (tmp_path / ".releasewise").mkdir()
+    (tmp_path / ".releasewise" / "manifest.json").write_text("{}")
+    assert compare_folder(small_manifest(), tmp_path).intact
+    (tmp_path / "b.bin").write_bytes(b"abd")
+    (tmp_path / "a" / "config.json").unlink()
+    (tmp_path / "notes.txt").write_text("mine")
+    report = compare_folder(small_manifest(), tmp_path)
+    assert (report.changed, report.missing, report.extra) == (("b.bin",), ("a/config.json",), ("notes.txt",))
+
+
+def small_manifest() -> dict[str, object]:
+    import hashlib
+
+    from releasewise.domain import signing as rules
+
+    return rules.manifest_document(org="lab", project="echo", asset="weights", version=2, commit="c0ffee",
+                                   files=[("b.bin", 3, hashlib.sha256(b"abc").hexdigest()),
+                                          ("a/config.json", 2, hashlib.sha256(b"{}").hexdigest())])

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -36,17 +34,3 @@ def test_a_changed_manifest_or_an_unknown_key_is_not_trusted() -> None:
         signing.verify(signing.sign(manifest(), stranger), published)
     with pytest.raises(InvalidInput, match="Ed25519"):
         signing.load_public_key("bm90IGEga2V5")
-
-
-def test_compare_folder_names_changed_missing_and_extra_files(tmp_path: Path) -> None:
-    (tmp_path / "a").mkdir()
-    (tmp_path / "a" / "config.json").write_bytes(b"{}")
-    (tmp_path / "b.bin").write_bytes(b"abc")
-    (tmp_path / ".releasewise").mkdir()
-    (tmp_path / ".releasewise" / "manifest.json").write_text("{}")
-    assert signing.compare_folder(manifest(), tmp_path).intact
-    (tmp_path / "b.bin").write_bytes(b"abd")
-    (tmp_path / "a" / "config.json").unlink()
-    (tmp_path / "notes.txt").write_text("mine")
-    report = signing.compare_folder(manifest(), tmp_path)
-    assert (report.changed, report.missing, report.extra) == (("b.bin",), ("a/config.json",), ("notes.txt",))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -16,6 +18,33 @@ from releasewise.domain import signing as rules
 from releasewise.errors import InvalidInput
 
 signing_app = typer.Typer(help="The organisation's release-signing keys.", no_args_is_help=True)
+
+
+READ_CHUNK = 4 * 1024 * 1024
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(READ_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def compare_folder(manifest: Mapping[str, Any], folder: Path, *,
+                   ignore: Sequence[str] = (".releasewise",)) -> rules.FolderReport:
+    """Which files differ from the manifest (size or SHA-256), are missing, or were added."""
+    expected = {f["path"]: f for f in manifest.get("files", [])}
+    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*")
+               if p.is_file() and not any(part in ignore for part in p.relative_to(folder).parts)}
+    changed = []
+    for path, entry in sorted(expected.items()):
+        file = folder / path
+        if path not in present:
+            continue
+        if file.stat().st_size != entry["size"] or _sha256(file) != entry["sha256"]:
+            changed.append(path)
+    return rules.FolderReport(tuple(changed), tuple(sorted(set(expected) - present)), tuple(sorted(present - set(expected))))
 
 
 def _published_keys(org: str, keys_file: Path | None, url: str | None) -> dict[str, Ed25519PublicKey]:
@@ -58,7 +87,7 @@ def verify_command(
         key_id = rules.verify(signed, _published_keys(org, keys, url))
     except InvalidInput as exc:
         fail(exc.message)
-    report = rules.compare_folder(signed.manifest, folder)
+    report = compare_folder(signed.manifest, folder)
     m = signed.manifest
     if as_json:
         console.print(json.dumps({"intact": report.intact, "key_id": key_id, "changed": report.changed,

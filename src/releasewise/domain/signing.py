@@ -3,7 +3,7 @@
 A manifest lists every file of an asset version with its size and SHA-256, in a canonical JSON form, and
 is signed with the organisation's Ed25519 key. Anyone holding the organisation's public keys (published
 on its page and at ``/api/v1/orgs/{org}/signing-keys``) can check that downloaded files are exactly what
-the lab released: ``compare_folder`` names every changed, missing or extra file. Keys rotate; old public
+the lab released (``releasewise verify`` names every changed, missing or extra file). Keys rotate; old public
 keys stay published (retired), so old signatures stay verifiable.
 """
 
@@ -14,7 +14,6 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -24,7 +23,6 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from releasewise.errors import InvalidInput
 
 MANIFEST_SCHEMA = "releasewise.manifest/1"
-READ_CHUNK = 4 * 1024 * 1024
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:
@@ -89,26 +87,3 @@ class FolderReport:
     @property
     def intact(self) -> bool:
         return not (self.changed or self.missing or self.extra)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(READ_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def compare_folder(manifest: Mapping[str, Any], folder: Path, *, ignore: Sequence[str] = (".releasewise",)) -> FolderReport:
-    """Which files differ from the manifest (size or SHA-256), are missing, or were added."""
-    expected = {f["path"]: f for f in manifest.get("files", [])}
-    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*")
-               if p.is_file() and not any(part in ignore for part in p.relative_to(folder).parts)}
-    changed = []
-    for path, entry in sorted(expected.items()):
-        file = folder / path
-        if path not in present:
-            continue
-        if file.stat().st_size != entry["size"] or _sha256(file) != entry["sha256"]:
-            changed.append(path)
-    return FolderReport(tuple(changed), tuple(sorted(set(expected) - present)), tuple(sorted(present - set(expected))))
