@@ -179,6 +179,8 @@ def test_reports_are_rate_limited_per_ip(w: World) -> None:
         file_report(w.rt, evidence=[])
     with pytest.raises(RateLimited):
         file_report(w.rt, evidence=[])
+    refused = audit.list_events(w.rt, w.owner, "lab-a", action_prefix="report.rate_limited")
+    assert [(e.actor, e.target_id) for e in refused] == [(incidents.ANONYMOUS_LABEL, "echo")]
     file_report(w.rt, evidence=[], ip="192.0.2.77")  # another address is not held back
     advance(w.rt, minutes=61)
     file_report(w.rt, evidence=[])

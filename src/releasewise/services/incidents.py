@@ -41,7 +41,7 @@ from releasewise.errors import Conflict, InvalidInput, NotFound, RateLimited
 from releasewise.services import access, disclosure, plans, tiers
 from releasewise.services.audit import append_event, record
 from releasewise.services.authz import authorize
-from releasewise.services.runtime import Actor, Runtime
+from releasewise.services.runtime import Actor, PendingAudit, Runtime
 from releasewise.store.models import Asset, Organization, Project, User
 from releasewise.store.models_plans import ReleasePlan
 from releasewise.store.models_incidents import Incident, IncidentAction, MisuseReport, ReportEvidence
@@ -299,8 +299,13 @@ def submit_report(rt: Runtime, actor: Actor | None, org_slug: str, project_slug:
         recent = session.scalar(select(func.count()).select_from(MisuseReport).where(
             MisuseReport.ip_digest == ip_digest, MisuseReport.created_at >= now - timedelta(hours=1))) or 0
         if recent >= rt.settings.report_max_per_ip_per_hour:
-            raise RateLimited("Too many reports from your network in the last hour. Try again in an hour, or "
-                              "write to the lab directly.", retry_after_seconds=3600)
+            error = RateLimited("Too many reports from your network in the last hour. Try again in an hour, or "
+                                "write to the lab directly.", retry_after_seconds=3600)
+            error.pending_audit = PendingAudit(
+                org_id=org.id, actor_user_id=actor.user_id if actor else None,
+                actor_label=actor.label if actor else ANONYMOUS_LABEL, action="report.rate_limited",
+                target_type="project", target_id=project.slug, summary={"per_hour": recent})
+            raise error
         pow_digest = hashlib.sha256(challenge.encode()).hexdigest()
         if session.scalar(select(MisuseReport.id).where(MisuseReport.pow_digest == pow_digest)) is not None:
             raise InvalidInput("This challenge was already used; fetch a new one and solve it.", field="challenge")
