@@ -172,3 +172,14 @@ def test_org_overview_shows_leads_what_waits_on_them(browser_client: TestClient)
     assert "Access requests" in page and "waiting" in page and "overdue" in page
     sign_in(browser_client, "vic")
     assert "Access requests" not in browser_client.get("/orgs/lab-a").text
+
+
+def test_released_projects_link_to_the_misuse_report_form(browser_client: TestClient, sqlite_world: World) -> None:
+    from tests.hfapi.support import set_tier
+
+    sign_in(browser_client, "vic")
+    assert "/report/lab-a/echo" not in browser_client.get("/orgs/lab-a/projects/echo").text  # not released yet
+    set_tier(sqlite_world.rt, "vetted_researchers")
+    page = browser_client.get("/orgs/lab-a/projects/echo").text
+    assert 'href="/report/lab-a/echo"' in page
+    assert browser_client.get("/report/lab-a/echo").status_code == 200
