@@ -163,3 +163,16 @@ def test_concurrent_reconcilers_open_each_stage_once(planned: World) -> None:
         assert s.scalar(select(func.count()).where(AuditEvent.action == "asset.tier_widened")) == 1
         assert s.scalar(select(func.count()).where(OutboxMessage.subject.contains("opened"))) == 2
     assert audit.verify_org_chain(w.rt, w.owner, "lab-a").intact
+
+
+def test_waiting_stages_are_listed_for_the_organisation(planned: World) -> None:
+    w = planned
+    plans.apply_plan(w.rt, w.lead, "lab-a", "echo", two_stage_plan(w.rt))
+    assert plans.waiting_stages(w.rt, w.lead, "lab-a") == []
+    w.rt.clock.advance(days=11)  # type: ignore[attr-defined]
+    plans.reconcile(w.rt)  # stage 1 opens; stage 2 is due but has no covering decision
+    waiting = plans.waiting_stages(w.rt, w.viewer, "lab-a")
+    assert [(x.project_slug, x.stage.key) for x in waiting] == [("echo", "weights")]
+    assert "no decision names this step" in waiting[0].stage.holding_gates[0].detail
+    with pytest.raises(NotFound):
+        plans.waiting_stages(w.rt, w.outsider, "lab-a")

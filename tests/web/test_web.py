@@ -170,6 +170,7 @@ def test_org_overview_shows_leads_what_waits_on_them(browser_client: TestClient)
     sign_in(browser_client, "leo")
     page = browser_client.get("/orgs/lab-a").text
     assert "Access requests" in page and "waiting" in page and "overdue" in page
+    assert "Release stages waiting on a gate" in page
     sign_in(browser_client, "vic")
     assert "Access requests" not in browser_client.get("/orgs/lab-a").text
 

@@ -155,6 +155,29 @@ def get_plan(rt: Runtime, actor: Actor, org_slug: str, project_slug: str) -> Pla
         return _view(session, org, project, plan, stages, rt.clock.now())
 
 
+@dataclass(frozen=True)
+class WaitingStage:
+    project_slug: str
+    project_name: str
+    stage: StageView
+
+
+def waiting_stages(rt: Runtime, actor: Actor, org_slug: str) -> list[WaitingStage]:
+    """Stages whose time has come but a gate holds them, across the organisation's active plans."""
+    now = rt.clock.now()
+    with rt.read() as session:
+        org, _ = authorize(session, actor, org_slug, Action.plan_view)
+        result: list[WaitingStage] = []
+        for plan in session.scalars(select(ReleasePlan).where(ReleasePlan.org_id == org.id,
+                                                              ReleasePlan.status == rules.PlanStatus.active.value)):
+            stages = list(session.scalars(select(PlanStage).where(PlanStage.plan_id == plan.id)
+                                          .order_by(PlanStage.position)))
+            view = _view(session, org, plan.project, plan, stages, now)
+            result.extend(WaitingStage(view.project_slug, view.project_name, s) for s in view.stages
+                          if s.state == rules.StageState.waiting.value)
+        return result
+
+
 def template_document(rt: Runtime, actor: Actor, org_slug: str, project_slug: str, template: str,
                       start: datetime) -> dict[str, Any]:
     """A plan document built from a template for this project's assets, to edit before applying."""

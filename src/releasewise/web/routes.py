@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from releasewise.api.schemas import MAX_ID, Id
 from releasewise.errors import ReleasewiseError
-from releasewise.services import access, accounts, audit, orgs, outbox, projects, reviews, tokens
+from releasewise.services import access, accounts, audit, orgs, outbox, plans, projects, reviews, tokens
 from releasewise.services.runtime import Actor, Runtime
 from releasewise.web import security
 from releasewise.web.rendering import render
@@ -161,6 +161,7 @@ def org_page(request: Request, rt: RT, actor: User, org_slug: str) -> Response:
         # What a lead should act on first: waiting access requests and reviews past their due date.
         glance["latency"] = access.latency(rt, actor, org_slug)
         glance["overdue_reviews"] = sum(r.status == "overdue" for r in reviews.list_reviews(rt, actor, org_slug))
+        glance["waiting_stages"] = plans.waiting_stages(rt, actor, org_slug)
     return render(request, "org.html", {
         "org": org,
         "projects": projects.list_projects(rt, actor, org_slug),
