@@ -56,6 +56,7 @@ class Action(str, Enum):
     # release plans
     plan_view = "plan.view"
     plan_edit = "plan.edit"
+    project_publish = "project.publish"
     # access / registry
     asset_upload = "asset.upload"
     asset_download = "asset.download"
@@ -102,6 +103,7 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     # release plans
     Action.plan_view: _ALL,
     Action.plan_edit: _LEADS,
+    Action.project_publish: _LEADS,
     # access / registry
     Action.asset_upload: _LEADS | {Role.researcher},
     Action.asset_download: _ALL,

@@ -37,7 +37,7 @@ def parse_kind(value: str) -> AssetKind:
 
 def _project_view(project: Project, org_slug: str, asset_count: int = 0) -> ProjectView:
     return ProjectView(project.id, org_slug, project.slug, project.name, project.description, project.modality,
-                       project.created_at, asset_count)
+                       project.created_at, asset_count, project.public_page)
 
 
 def load_project(session: Session, org: Organization, project_slug: str) -> Project:

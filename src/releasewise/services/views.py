@@ -68,6 +68,7 @@ class ProjectView:
     modality: str
     created_at: datetime
     asset_count: int = 0
+    public_page: bool = False
 
 
 @dataclass(frozen=True)

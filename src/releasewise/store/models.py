@@ -149,6 +149,7 @@ class Project(Base):
     modality: Mapped[str] = mapped_column(String(20), default="")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
+    public_page: Mapped[bool] = mapped_column(default=False)  # opt-in public release page
 
     org: Mapped[Organization] = relationship()
 

@@ -1,0 +1,32 @@
+"""The public release page (no sign-in) and the lead's switch for it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from releasewise.errors import ReleasewiseError
+from releasewise.services import release_page
+from releasewise.web.rendering import render
+from releasewise.web.routes import CSRF, RT, MaybeUser, User, redirect
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/p/{org_slug}/{project_slug}", response_class=HTMLResponse)
+def public_page(request: Request, rt: RT, actor: MaybeUser, org_slug: str, project_slug: str) -> Response:
+    page = release_page.public_page(rt, org_slug, project_slug)
+    return render(request, "release_page.html", {"page": page})
+
+
+@router.post("/orgs/{org_slug}/projects/{project_slug}/public-page", dependencies=[CSRF])
+def toggle(rt: RT, actor: User, org_slug: str, project_slug: str, enabled: Annotated[str, Form()] = "") -> Response:
+    try:
+        on = release_page.set_public_page(rt, actor, org_slug, project_slug, enabled=enabled == "on")
+    except ReleasewiseError as exc:
+        return redirect(f"/orgs/{org_slug}/projects/{project_slug}", exc.message, error=True)
+    message = (f"The public release page is on: /p/{org_slug}/{project_slug}" if on
+               else "The public release page is off.")
+    return redirect(f"/orgs/{org_slug}/projects/{project_slug}", message)
