@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from releasewise.app import create_app
 from releasewise.cli.main import app
 from releasewise.services.runtime import Runtime
 from tests.conftest import PASSWORD, World, build_world
-from tests.support.live import LiveServer
+from tests.support.live import LiveServer, serving
 
 runner = CliRunner()
 
@@ -20,13 +19,8 @@ runner = CliRunner()
 @pytest.fixture
 def server(sqlite_rt: Runtime) -> Iterator[tuple[LiveServer, World]]:
     world = build_world(sqlite_rt)
-    live = LiveServer(create_app(runtime=sqlite_rt))
-    sqlite_rt.settings = sqlite_rt.settings.model_copy(update={"base_url": live.url})
-    live.start()
-    try:
+    with serving(sqlite_rt) as live:
         yield live, world
-    finally:
-        live.stop()
 
 
 @pytest.fixture(autouse=True)

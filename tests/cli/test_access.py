@@ -15,13 +15,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from releasewise.app import create_app
 from releasewise.cli.main import app
 from releasewise.services import access, registry, tokens
 from releasewise.services.runtime import Actor, Runtime
 from tests.conftest import World, build_world, make_user
 from tests.hfapi.support import gated_setup
-from tests.support.live import LiveServer
+from tests.support.live import LiveServer, serving
 
 runner = CliRunner()
 
@@ -30,14 +29,9 @@ runner = CliRunner()
 def server(sqlite_rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[LiveServer, World]]:
     monkeypatch.setenv("RELEASEWISE_CLI_CONFIG_DIR", str(tmp_path / "cli"))
     world = build_world(sqlite_rt)
-    live = LiveServer(create_app(runtime=sqlite_rt))
-    sqlite_rt.settings = sqlite_rt.settings.model_copy(update={"base_url": live.url})
-    live.start()
-    monkeypatch.setenv("RELEASEWISE_URL", live.url)
-    try:
+    with serving(sqlite_rt) as live:
+        monkeypatch.setenv("RELEASEWISE_URL", live.url)
         yield live, world
-    finally:
-        live.stop()
 
 
 def as_user(world: World, actor: Actor, monkeypatch: pytest.MonkeyPatch) -> str:

@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
-from releasewise.app import create_app
 from releasewise.services.runtime import Runtime
 from tests.conftest import unavailable
-from tests.support.live import LiveServer
+from tests.support.live import LiveServer, serving
 
 CHROMIUM = os.environ.get("RELEASEWISE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -19,14 +18,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 @pytest.fixture
 def live_server(sqlite_rt: Runtime) -> Iterator[LiveServer]:
-    server = LiveServer(create_app(runtime=sqlite_rt))
-    # Links in emails and pages must point at this server.
-    sqlite_rt.settings = sqlite_rt.settings.model_copy(update={"base_url": server.url})
-    server.start()
-    try:
+    with serving(sqlite_rt) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")

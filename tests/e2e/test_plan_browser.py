@@ -8,13 +8,12 @@ from typing import Any
 
 import pytest
 
-from releasewise.app import create_app
 from releasewise.services import accounts, projects, reviews
 from releasewise.services.runtime import Runtime
 from tests.conftest import PASSWORD, build_world
 from tests.e2e.test_assessment_browser import signed_in
 from tests.services.assessment_fixtures import expert, open_review, vote, with_submitted_assessment
-from tests.support.live import LiveServer
+from tests.support.live import LiveServer, serving
 
 pytestmark = pytest.mark.e2e
 
@@ -22,14 +21,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def fast_server(sqlite_rt: Runtime) -> Iterator[LiveServer]:
     """A live server whose background reconciler runs every 0.2 s."""
-    server = LiveServer(create_app(runtime=sqlite_rt))
-    sqlite_rt.settings = sqlite_rt.settings.model_copy(update={"base_url": server.url,
-                                                               "outbox_interval_seconds": 0.2})
-    server.start()
-    try:
+    with serving(sqlite_rt, outbox_interval_seconds=0.2) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_plan_from_template_timeline_and_stage_opening(browser: Any, fast_server: LiveServer,

@@ -5,11 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from releasewise.app import create_app
 from releasewise.services import tokens
 from releasewise.services.runtime import Actor
 from tests.conftest import World, build_world
-from tests.support.live import LiveServer
+from tests.support.live import LiveServer, serving
 
 
 @pytest.fixture
@@ -19,13 +18,8 @@ def hub(sqlite_rt, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
     monkeypatch.delenv("HF_TOKEN", raising=False)
     world = build_world(sqlite_rt)
-    live = LiveServer(create_app(runtime=sqlite_rt))
-    sqlite_rt.settings = sqlite_rt.settings.model_copy(update={"base_url": live.url})
-    live.start()
-    try:
+    with serving(sqlite_rt) as live:
         yield live, world
-    finally:
-        live.stop()
 
 
 def token_for(world: World, actor: Actor, scopes: str = "read") -> str:

@@ -5,9 +5,14 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+
+from releasewise.services.runtime import Runtime
 
 
 class LiveServer:
@@ -32,3 +37,17 @@ class LiveServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+@contextmanager
+def serving(rt: Runtime, **settings: Any) -> Iterator[LiveServer]:
+    """Serve releasewise for ``rt`` on loopback; links it builds (emails, pages) point at this server."""
+    from releasewise.app import create_app
+
+    server = LiveServer(create_app(runtime=rt))
+    rt.settings = rt.settings.model_copy(update={"base_url": server.url, **settings})
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

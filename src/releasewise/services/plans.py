@@ -11,7 +11,6 @@ twice, never sends a notification twice, and never leaves a stage half-applied.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,10 +30,12 @@ from releasewise.services import outbox
 from releasewise.services.audit import record
 from releasewise.services.authz import authorize
 from releasewise.services.decisions import covers_for_project
+from releasewise.services.disclosure import acknowledged_count
 from releasewise.services.projects import asset_slugs, load_project
 from releasewise.services.runtime import Actor, Runtime
 from releasewise.services.tiers import apply_tier_change
 from releasewise.store.models import Asset, Membership, Organization, Project, User
+from releasewise.store.models_incidents import Incident
 from releasewise.store.models_plans import PlanStage, ReleasePlan
 
 log = logging.getLogger(__name__)
@@ -76,20 +77,8 @@ class PlanView:
 
 # Gate inputs from other capabilities ------------------------------------------------------
 
-def acknowledged_parties(session: Session, project_id: int, stage_key: str) -> int:
-    """Disclosure partners who acknowledged the embargo (the disclosure capability feeds this)."""
-    try:
-        disclosure = importlib.import_module("releasewise.services.disclosure")
-    except ImportError:
-        return 0
-    counter = getattr(disclosure, "acknowledged_count", None)
-    return int(counter(session, project_id, stage_key)) if callable(counter) else 0
-
-
 def open_incident_severities(session: Session, project_id: int) -> list[int]:
     """Severities of the project's open incidents (services/incidents.py files and resolves them)."""
-    from releasewise.store.models_incidents import Incident
-
     return [int(s) for s in session.scalars(select(Incident.severity).where(
         Incident.project_id == project_id, Incident.status == "open"))]
 
@@ -123,7 +112,7 @@ def _evaluate(session: Session, project: Project, stages: Sequence[PlanStage], n
     previous_opened_at: datetime | None = None
     for stage in stages:
         inputs = rules.GateInputs(now, covers, previous_opened_at,
-                                  acknowledged_parties(session, project.id, stage.key), incidents)
+                                  acknowledged_count(session, project.id, stage.key), incidents)
         results[stage.key] = rules.evaluate_gates(_spec(stage), inputs)
         previous_opened_at = stage.opened_at
     return results
