@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     report_pow_bits: int = 16
     report_followup_days: int = 180
 
+    # provenance: content credentials and the detection service
+    detection_max_bytes: int = 25 * 1024**2
+    detection_checks_per_minute: int = 60
+    c2pa_trust_anchors: Path | None = None
+
     @field_validator("workers")
     @classmethod
     def _positive_workers(cls, v: int) -> int:

@@ -87,3 +87,19 @@ class CsrfFailed(ReleasewiseError):
     status_code = 403
     code = "csrf_failed"
     title = "Form expired or forged"
+
+
+class TooLarge(ReleasewiseError):
+    """An upload is over the size limit; nothing was stored."""
+
+    status_code = 413
+    code = "too_large"
+    title = "Content too large"
+
+
+class UnsupportedMedia(ReleasewiseError):
+    """An upload is not of a type this operation accepts (judged by its content, not its name)."""
+
+    status_code = 415
+    code = "unsupported_media_type"
+    title = "Unsupported media type"

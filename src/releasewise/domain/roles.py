@@ -72,6 +72,10 @@ class Action(str, Enum):
     report_triage = "report.triage"
     incident_view = "incident.view"
     incident_manage = "incident.manage"
+    # provenance: watermark keys, content credentials, the detection service
+    provenance_manage = "provenance.manage"
+    provenance_mark = "provenance.mark"
+    detection_view = "detection.view"
 
 
 _ALL = frozenset(Role)
@@ -119,6 +123,11 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.report_triage: _LEADS,
     Action.incident_view: _LEADS,
     Action.incident_manage: _LEADS,
+    # provenance (leads manage keys, detection settings and partners; researchers mark what they generate;
+    # the check log shows who traced the organisation's marks, so only leads read it)
+    Action.provenance_manage: _LEADS,
+    Action.provenance_mark: _LEADS | {Role.researcher},
+    Action.detection_view: _LEADS,
 }
 
 # Actions that only read; a token needs the ``write`` scope for all others.
@@ -143,6 +152,8 @@ READ_ONLY_ACTIONS = frozenset(
         # incidents
         Action.report_view,
         Action.incident_view,
+        # provenance
+        Action.detection_view,
     }
 )
 

@@ -78,38 +78,64 @@ def media_kind(path: str | Path) -> MediaKind:
 
 def load_image(path: str | Path) -> np.ndarray:
     """Decode an image file to a uint8 array (H×W, H×W×3 or H×W×4), refusing bombs and corrupt files."""
-    from PIL import Image, UnidentifiedImageError
-
     p = Path(path)
     _check_file(p)
+    return _decode_image(p, str(path))
+
+
+def decode_image(data: bytes, label: str = "the upload") -> np.ndarray:
+    """Like :func:`load_image`, for bytes already in memory (the detection service's uploads)."""
+    if not data:
+        raise MediaTooSmallError(f"{label}: the file is empty (0 bytes)")
+    if len(data) > MAX_FILE_BYTES:
+        raise MediaTooLargeError(f"{label}: over the {MAX_FILE_BYTES // 2**20} MiB limit")
+    return _decode_image(io.BytesIO(data), label)
+
+
+def _decode_image(source: Path | io.BytesIO, label: str) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(p)
+            im = Image.open(source)
             w, h = im.size
             if w * h > MAX_PIXELS:
                 raise MediaTooLargeError(
-                    f"{path}: the image declares {w}×{h} = {w * h:,} pixels, over the {MAX_PIXELS:,} limit "
+                    f"{label}: the image declares {w}×{h} = {w * h:,} pixels, over the {MAX_PIXELS:,} limit "
                     "(possible decompression bomb); downscale it before marking or detecting"
                 )
             im.load()
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         if isinstance(exc, UnidentifiedImageError):
             raise UnsupportedFormatError(
-                f"{path}: not an image this tool can read; use PNG, JPEG, WebP, BMP, TIFF or GIF"
+                f"{label}: not an image this tool can read; use PNG, JPEG, WebP, BMP, TIFF or GIF"
             ) from None
         raise MediaTooLargeError(
-            f"{path}: the image is too large to decode safely (possible decompression bomb); "
+            f"{label}: the image is too large to decode safely (possible decompression bomb); "
             "downscale it before marking or detecting"
         ) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidMediaError(
-            f"{path}: the image is truncated or corrupt ({exc}); re-export it from the original"
+            f"{label}: the image is truncated or corrupt ({exc}); re-export it from the original"
         ) from None
     decoded: Image.Image = im
     if decoded.mode not in ("L", "RGB", "RGBA"):
         decoded = decoded.convert("RGBA" if "A" in decoded.getbands() else "RGB")
     return np.asarray(decoded).copy()
+
+
+def encode_image(pixels: np.ndarray, image_format: str) -> bytes:
+    """Encode pixels as ``PNG``, ``JPEG`` (quality 95) or ``WEBP`` (lossless) bytes."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    options: dict[str, object] = {"JPEG": {"quality": 95}, "WEBP": {"lossless": True}}.get(image_format, {})
+    image = Image.fromarray(pixels)
+    if image_format == "JPEG" and image.mode == "RGBA":
+        image = image.convert("RGB")
+    image.save(buf, format=image_format, **options)
+    return buf.getvalue()
 
 
 def save_image(path: str | Path, pixels: np.ndarray) -> None:
@@ -158,26 +184,7 @@ def load_audio(path: str | Path) -> tuple[np.ndarray, int]:
     p = Path(path)
     _check_file(p)
     if p.suffix.lower() == ".wav" or p.open("rb").read(4) == b"RIFF":
-        try:
-            with wave.open(str(p), "rb") as w:
-                rate, channels, width, frames = w.getframerate(), w.getnchannels(), w.getsampwidth(), w.getnframes()
-                if channels > MAX_AUDIO_CHANNELS or frames > MAX_AUDIO_SECONDS * max(rate, 1):
-                    raise MediaTooLargeError(f"{path}: the audio is too long or has too many channels to process")
-                if width not in (1, 2, 4):
-                    raise UnsupportedFormatError(f"{path}: {8 * width}-bit WAV is not supported; use 16-bit PCM")
-                raw = w.readframes(frames)
-        except (wave.Error, EOFError) as exc:
-            raise InvalidMediaError(f"{path}: not a readable PCM WAV file ({exc}); re-export it as 16-bit PCM") from None
-        usable = len(raw) // (width * channels) * (width * channels)
-        if width == 1:
-            x = (np.frombuffer(raw[:usable], dtype=np.uint8).astype(np.float64) - 128.0) / 128.0
-        elif width == 2:
-            x = np.frombuffer(raw[:usable], dtype=np.int16).astype(np.float64) / 32767.0
-        else:
-            x = np.frombuffer(raw[:usable], dtype=np.int32).astype(np.float64) / 2147483647.0
-        if x.size == 0:
-            raise MediaTooSmallError(f"{path}: the WAV file has no samples")
-        return (x.reshape(-1, channels) if channels > 1 else x), rate
+        return decode_wav(p.read_bytes(), str(path))
     exe = _ffmpeg()
     rate, channels = _probe_rate(p)
     channels = min(channels, MAX_AUDIO_CHANNELS)
@@ -195,9 +202,32 @@ def load_audio(path: str | Path) -> tuple[np.ndarray, int]:
     return (x.reshape(-1, channels) if channels > 1 else x), rate
 
 
-def save_audio(path: str | Path, samples: np.ndarray, rate: int) -> None:
-    """Write 16-bit PCM WAV directly; other suffixes (.mp3, .ogg, .flac) through ffmpeg."""
-    p = Path(path)
+def decode_wav(data: bytes, label: str = "the upload") -> tuple[np.ndarray, int]:
+    """Decode PCM WAV bytes to float64 samples (N or N×C) and the sample rate, with size limits."""
+    try:
+        with wave.open(io.BytesIO(data), "rb") as w:
+            rate, channels, width, frames = w.getframerate(), w.getnchannels(), w.getsampwidth(), w.getnframes()
+            if channels > MAX_AUDIO_CHANNELS or frames > MAX_AUDIO_SECONDS * max(rate, 1):
+                raise MediaTooLargeError(f"{label}: the audio is too long or has too many channels to process")
+            if width not in (1, 2, 4):
+                raise UnsupportedFormatError(f"{label}: {8 * width}-bit WAV is not supported; use 16-bit PCM")
+            raw = w.readframes(frames)
+    except (wave.Error, EOFError) as exc:
+        raise InvalidMediaError(f"{label}: not a readable PCM WAV file ({exc}); re-export it as 16-bit PCM") from None
+    usable = len(raw) // (width * channels) * (width * channels)
+    if width == 1:
+        x = (np.frombuffer(raw[:usable], dtype=np.uint8).astype(np.float64) - 128.0) / 128.0
+    elif width == 2:
+        x = np.frombuffer(raw[:usable], dtype=np.int16).astype(np.float64) / 32767.0
+    else:
+        x = np.frombuffer(raw[:usable], dtype=np.int32).astype(np.float64) / 2147483647.0
+    if x.size == 0:
+        raise MediaTooSmallError(f"{label}: the WAV file has no samples")
+    return (x.reshape(-1, channels) if channels > 1 else x), rate
+
+
+def encode_wav(samples: np.ndarray, rate: int) -> bytes:
+    """16-bit PCM WAV bytes."""
     pcm = np.clip(np.rint(np.asarray(samples, dtype=np.float64) * 32767), -32768, 32767).astype(np.int16)
     channels = 1 if pcm.ndim == 1 else pcm.shape[1]
     buf = io.BytesIO()
@@ -206,12 +236,19 @@ def save_audio(path: str | Path, samples: np.ndarray, rate: int) -> None:
         w.setsampwidth(2)
         w.setframerate(int(rate))
         w.writeframes(pcm.tobytes())
+    return buf.getvalue()
+
+
+def save_audio(path: str | Path, samples: np.ndarray, rate: int) -> None:
+    """Write 16-bit PCM WAV directly; other suffixes (.mp3, .ogg, .flac) through ffmpeg."""
+    p = Path(path)
+    wav = encode_wav(samples, rate)
     if p.suffix.lower() == ".wav":
-        p.write_bytes(buf.getvalue())
+        p.write_bytes(wav)
         return
     proc = subprocess.run(
         [_ffmpeg(), "-v", "error", "-y", "-f", "wav", "-i", "-", str(p)],
-        input=buf.getvalue(), capture_output=True, timeout=FFMPEG_TIMEOUT_S,
+        input=wav, capture_output=True, timeout=FFMPEG_TIMEOUT_S,
     )
     if proc.returncode != 0:
         raise UnsupportedFormatError(

@@ -40,10 +40,15 @@ class KeyView:
     retired_at: datetime | None
 
 
-def _fernet(rt: Runtime) -> Fernet:
+def fernet_for(rt: Runtime, purpose: bytes) -> Fernet:
+    """A Fernet key derived from the server secret, one per purpose (signing keys, watermark keys, ...)."""
     secret = rt.settings.effective_secret_key().encode()
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"releasewise signing keys").derive(secret)
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret)
     return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def _fernet(rt: Runtime) -> Fernet:
+    return fernet_for(rt, b"releasewise signing keys")
 
 
 def _new_key(session: Session, rt: Runtime, org_id: int) -> tuple[OrgSigningKey, Ed25519PrivateKey]:
