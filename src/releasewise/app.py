@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from releasewise import __version__
 from releasewise.api import access as access_api
+from releasewise.api import detection as detection_api
 from releasewise.api import assessments as assessments_api
 from releasewise.api import disclosure as disclosure_api
 from releasewise.api import incidents as incidents_api
@@ -26,7 +27,7 @@ from releasewise.api import routes as core_api
 from releasewise.bootstrap import build_runtime
 from releasewise.config import Settings
 from releasewise.hfapi import routes as hf_routes
-from releasewise.services import disclosure, outbox, plans, reviews
+from releasewise.services import detection, disclosure, outbox, plans, reviews
 from releasewise.services.runtime import Runtime
 from releasewise.web import assessments as assessments_web
 from releasewise.web import access as access_web
@@ -44,7 +45,7 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 # Each capability adds its own router modules here (see docs/architecture.md).
 API_ROUTERS = [core_api.router, access_api.router, assessments_api.router, plans_api.router, signing_api.router,
                disclosure_api.router,
-               incidents_api.router, hf_routes.router]
+               incidents_api.router, detection_api.router, hf_routes.router]
 WEB_ROUTERS = [core_web.router, access_web.router, assessments_web.router, plans_web.router, disclosure_web.router,
                incidents_web.router, release_page_web.router]
 
@@ -58,6 +59,7 @@ def reconcile(rt: Runtime) -> dict[str, int]:
         "stages_opened": plans.reconcile(rt),
         "review_reminders_queued": reviews.send_reminders(rt),
         "disclosure_effects": disclosure.reconcile(rt),
+        "detection_uploads_purged": detection.purge_expired(rt),
     }
     counts["mails_sent"] = outbox.deliver_pending(rt)
     return counts

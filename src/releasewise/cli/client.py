@@ -10,6 +10,8 @@ from releasewise import __version__
 
 
 class ApiError(Exception):
+    retry_after: str | None = None
+
     def __init__(self, status: int, title: str, detail: str) -> None:
         super().__init__(f"{title}: {detail}")
         self.status, self.title, self.detail = status, title, detail
@@ -24,7 +26,8 @@ class ApiClient:
         self.http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout,
                                  transport=transport)
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The raw response of a successful call (for file bodies); errors raise :class:`ApiError`."""
         try:
             response = self.http.request(method, "/api/v1" + path, **kwargs)
         except httpx.HTTPError as exc:
@@ -33,9 +36,15 @@ class ApiClient:
         if response.status_code >= 400:
             try:
                 body = response.json()
-                raise ApiError(response.status_code, body.get("title", "Error"), body.get("detail", response.text))
+                error = ApiError(response.status_code, body.get("title", "Error"), body.get("detail", response.text))
             except ValueError:
-                raise ApiError(response.status_code, "Error", response.text[:500]) from None
+                error = ApiError(response.status_code, "Error", response.text[:500])
+            error.retry_after = response.headers.get("retry-after")
+            raise error
+        return response
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.send(method, path, **kwargs)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()

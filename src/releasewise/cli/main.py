@@ -38,6 +38,7 @@ from releasewise.cli.output import (
 )
 from releasewise.cli.plans import plan_app, reconcile_command
 from releasewise.cli.provenance import bench_app, detect_command, keys_app, mark_app
+from releasewise.cli.detection import credential_app, detection_app
 from releasewise.cli.signing import signing_app, verify_command
 
 app = typer.Typer(help="releasewise: responsible release of generative ML research.", no_args_is_help=True,
@@ -65,6 +66,8 @@ app.command("pull")(pull)
 app.add_typer(mark_app, name="mark")
 app.command("detect")(detect_command)
 app.add_typer(keys_app, name="keys")
+app.add_typer(credential_app, name="credential")
+app.add_typer(detection_app, name="detection")
 app.add_typer(bench_app, name="bench")
 
 # Server and database --------------------------------------------------------

@@ -145,8 +145,14 @@ def detect_command(
         Path | None, typer.Option("--tokenizer", help="Local tokenizer directory (needed for text files).")
     ] = None,
     as_json: JsonFlag = False,
+    api: Annotated[bool, typer.Option("--api", help="Ask the server's detection service instead of the local "
+                                      "keystore; FILE may be a folder (every image and WAV under it).")] = False,
 ) -> None:
     """Look for any known key's watermark in FILE. Exit 0 if found, 2 if not, 1 on error."""
+    if api:
+        from releasewise.cli.detection import detect_via_api
+
+        detect_via_api(file, as_json)
     try:
         records = _store(keystore).detection_keys()
         if not records:
