@@ -31,6 +31,7 @@ from releasewise.services import detection, disclosure, outbox, plans, reviews
 from releasewise.services.runtime import Runtime
 from releasewise.web import assessments as assessments_web
 from releasewise.web import access as access_web
+from releasewise.web import detection as detection_web
 from releasewise.web import disclosure as disclosure_web
 from releasewise.web import incidents as incidents_web
 from releasewise.web import errors as web_errors
@@ -47,7 +48,7 @@ API_ROUTERS = [core_api.router, access_api.router, assessments_api.router, plans
                disclosure_api.router,
                incidents_api.router, detection_api.router, hf_routes.router]
 WEB_ROUTERS = [core_web.router, access_web.router, assessments_web.router, plans_web.router, disclosure_web.router,
-               incidents_web.router, release_page_web.router]
+               incidents_web.router, release_page_web.router, detection_web.router]
 
 
 def reconcile(rt: Runtime) -> dict[str, int]:
