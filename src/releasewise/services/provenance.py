@@ -209,9 +209,11 @@ def _aware(naive_utc: datetime) -> datetime:
 
 def trust_anchors(rt: Runtime) -> str:
     """PEM bundle of the CAs whose credentials count as trusted: this instance's own, plus configured ones."""
-    with rt.write() as session:
-        _authority(session, rt)
+    with rt.read() as session:
         pems = list(session.scalars(select(CredentialAuthority.cert_pem).order_by(CredentialAuthority.id)))
+    if not pems:
+        with rt.write() as session:
+            pems = [_authority(session, rt).cert_pem]
     extra = rt.settings.c2pa_trust_anchors
     if extra is not None:
         try:
