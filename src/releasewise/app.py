@@ -27,7 +27,7 @@ from releasewise.api import routes as core_api
 from releasewise.bootstrap import build_runtime
 from releasewise.config import Settings
 from releasewise.hfapi import routes as hf_routes
-from releasewise.services import detection, disclosure, outbox, plans, reviews
+from releasewise.services import detection, disclosure, evidence_checks, outbox, plans, reviews
 from releasewise.services.runtime import Runtime
 from releasewise.web import assessments as assessments_web
 from releasewise.web import access as access_web
@@ -61,6 +61,7 @@ def reconcile(rt: Runtime) -> dict[str, int]:
         "review_reminders_queued": reviews.send_reminders(rt),
         "disclosure_effects": disclosure.reconcile(rt),
         "detection_uploads_purged": detection.purge_expired(rt),
+        "evidence_checked": evidence_checks.check_pending(rt),
     }
     counts["mails_sent"] = outbox.deliver_pending(rt)
     return counts

@@ -141,8 +141,60 @@ def _candidates(session: Session, rt: Runtime, actor: Actor) -> list[_Candidate]
     return out
 
 
-def _anchors(rt: Runtime) -> str:
-    return trust_anchors(rt)
+def org_candidates(session: Session, rt: Runtime, org_id: int) -> list[_Candidate]:
+    """Every key of one organisation, seen in full (its own responders checking report evidence)."""
+    rows = session.execute(
+        select(WatermarkKeyRow, Organization, Project, Asset)
+        .join(Organization, Organization.id == WatermarkKeyRow.org_id)
+        .join(Project, Project.id == WatermarkKeyRow.project_id)
+        .join(Asset, Asset.id == WatermarkKeyRow.asset_id)
+        .where(WatermarkKeyRow.org_id == org_id).order_by(WatermarkKeyRow.id)).all()
+    return [_Candidate(row, org, project, asset, rules.Visibility.full, _secret(rt, row))
+            for row, org, project, asset in rows]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A file's credential report and watermark finding before anything is logged (full detail)."""
+
+    media_type: str
+    credential: dict[str, Any]
+    finding: WatermarkFinding
+    recovered: RecoveredCredential | None
+    matched: _Candidate | None
+    internal: dict[str, Any]
+
+
+def analyse(rt: Runtime, data: bytes, candidates: list[_Candidate]) -> Analysis:
+    """Read the credential and look for the candidates' watermarks; the caller decides what to show."""
+    media_type = rules.accepted_type(data)
+    pv = library()
+    decoded = _decode(media_type, data)
+    try:
+        credential = pv.c2pa.read(data, media_type, trust_anchors=trust_anchors(rt)).as_dict()
+    except pv.ProvenanceError as exc:
+        raise InvalidInput(f"The file could not be read: {exc}", field="file") from None
+    found = _find(media_type, decoded, candidates)
+    if not isinstance(found, tuple):
+        finding = WatermarkFinding(checked=bool(candidates) and not found, detected=False,
+                                   keys_checked=len(candidates), note=found)
+        return Analysis(media_type, credential, finding, None, None, {})
+    matched, result = found
+    with rt.read() as session:
+        release = session.get(MarkedRelease, result.payload.release_id)
+        release_ok = release is not None and release.asset_id == matched.asset.id
+        finding = WatermarkFinding(
+            checked=True, detected=True, keys_checked=len(candidates),
+            p_value=rules.combined_p_value(result.p_value, len(candidates)),
+            visibility=matched.visibility.value, organisation=matched.org.slug,
+            organisation_name=matched.org.name, project=matched.project.slug, model=matched.asset.slug,
+            release=release.label if release_ok and release else f"unknown release #{result.payload.release_id}",
+            grant=_grant_ref(session, result.payload.grant_id, matched.asset.id))
+        soft = pv.c2pa.soft_binding_value(matched.row.key_ref, result.payload.release_id, result.payload.grant_id)
+        recovered = _recovered(session, soft, matched.org.id)
+    internal = {"key": matched.row.key_ref, "release_id": result.payload.release_id,
+                "grant_id": result.payload.grant_id, "soft_binding": soft}
+    return Analysis(media_type, credential, finding, recovered, matched, internal)
 
 
 def _decode(media_type: str, data: bytes) -> Any:
@@ -202,7 +254,7 @@ def _recovered(session: Session, soft_binding: str, org_id: int) -> RecoveredCre
                                content_sha256=stored.content_sha256)
 
 
-def _summary(credential: dict[str, Any], finding: WatermarkFinding, recovered: RecoveredCredential | None) -> str:
+def summarise(credential: dict[str, Any], finding: WatermarkFinding, recovered: RecoveredCredential | None) -> str:
     parts = []
     status = credential["status"]
     if status == "trusted":
@@ -248,47 +300,21 @@ def _cut(finding: WatermarkFinding, recovered: RecoveredCredential | None,
 def detect(rt: Runtime, actor: Actor, data: bytes, *, filename: str = "") -> DetectionVerdict:
     """Check one file. Validates size and type before anything is decoded; never stores unmatched files."""
     rules.check_size(len(data), rt.settings.detection_max_bytes)
-    media_type = rules.accepted_type(data)
-    pv = library()
+    rules.accepted_type(data)
     with rt.read() as session:
         _check_rate(session, rt, actor)
         candidates = _candidates(session, rt, actor)
-    decoded = _decode(media_type, data)
-    try:
-        credential = pv.c2pa.read(data, media_type, trust_anchors=_anchors(rt)).as_dict()
-    except pv.ProvenanceError as exc:
-        raise InvalidInput(f"The file could not be read: {exc}", field="file") from None
-    found = _find(media_type, decoded, candidates)
+    result = analyse(rt, data, candidates)
+    matched = result.matched
+    finding, recovered = (_cut(result.finding, result.recovered, matched.visibility) if matched
+                          else (result.finding, None))
+    summary = summarise(result.credential, finding, recovered)
     sha = hashlib.sha256(data).hexdigest()
-    now = rt.clock.now()
     with rt.write() as session:
-        matched: _Candidate | None = None
-        recovered = None
-        if isinstance(found, tuple):
-            matched, result = found
-            release = session.get(MarkedRelease, result.payload.release_id)
-            release_ok = release is not None and release.asset_id == matched.asset.id
-            full = WatermarkFinding(
-                checked=True, detected=True, keys_checked=len(candidates),
-                p_value=rules.combined_p_value(result.p_value, len(candidates)),
-                visibility=matched.visibility.value, organisation=matched.org.slug,
-                organisation_name=matched.org.name, project=matched.project.slug, model=matched.asset.slug,
-                release=release.label if release_ok and release else f"unknown release #{result.payload.release_id}",
-                grant=_grant_ref(session, result.payload.grant_id, matched.asset.id))
-            soft = pv.c2pa.soft_binding_value(matched.row.key_ref, result.payload.release_id, result.payload.grant_id)
-            recovered = _recovered(session, soft, matched.org.id)
-            internal = {"key": matched.row.key_ref, "release_id": result.payload.release_id,
-                        "grant_id": result.payload.grant_id, "soft_binding": soft}
-            finding, shown_recovered = _cut(full, recovered, matched.visibility)
-        else:
-            finding = WatermarkFinding(checked=bool(candidates) and not found, detected=False,
-                                       keys_checked=len(candidates), note=found)
-            shown_recovered, internal = None, {}
-        summary = _summary(credential, finding, shown_recovered)
-        check = DetectionCheck(created_at=now, user_id=actor.user_id, caller=_caller(actor), sha256=sha,
-                               size=len(data), media_type=media_type,
-                               verdict={"credential": credential, "watermark": internal, "summary": summary,
-                                        "filename": (filename or "")[:200],
+        check = DetectionCheck(created_at=rt.clock.now(), user_id=actor.user_id, caller=_caller(actor), sha256=sha,
+                               size=len(data), media_type=result.media_type,
+                               verdict={"credential": result.credential, "watermark": result.internal,
+                                        "summary": summary, "filename": (filename or "")[:200],
                                         "visibility": matched.visibility.value if matched else None},
                                matched_org_id=matched.org.id if matched else None)
         session.add(check)
@@ -298,8 +324,8 @@ def detect(rt: Runtime, actor: Actor, data: bytes, *, filename: str = "") -> Det
             record(session, rt, actor, matched.org.id, "detection.matched", "detection_check", check.id,
                    {"project": matched.project.slug, "model": matched.asset.slug,
                     "visibility": matched.visibility.value, "caller": check.caller})
-        return DetectionVerdict(check_id=check.id, media_type=media_type, size=len(data), sha256=sha,
-                                credential=credential, watermark=finding, recovered=shown_recovered,
+        return DetectionVerdict(check_id=check.id, media_type=result.media_type, size=len(data), sha256=sha,
+                                credential=result.credential, watermark=finding, recovered=recovered,
                                 summary=summary)
 
 

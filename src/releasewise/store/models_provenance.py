@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from releasewise.store.models import Base, BigId
@@ -144,3 +144,20 @@ class DetectionCheck(Base):
                                                        index=True)
     retained_key: Mapped[str | None] = mapped_column(String(80))
     retain_until: Mapped[datetime | None]
+
+
+class EvidenceCheck(Base):
+    """The detection result for one misuse-report evidence file, checked in the background against the
+    reported organisation's own keys (so responders see which release and grant a file traces to)."""
+
+    __tablename__ = "evidence_checks"
+
+    evidence_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    report_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    checked_at: Mapped[datetime]
+    detected: Mapped[bool]
+    credential_status: Mapped[str] = mapped_column(String(16))
+    grant_id: Mapped[int | None] = mapped_column(BigInteger)
+    summary: Mapped[str] = mapped_column(Text)
+    verdict: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -134,8 +134,24 @@ def upgrade() -> None:
     op.create_index(op.f('ix_content_credentials_org_id'), 'content_credentials', ['org_id'], unique=False)
     op.create_index(op.f('ix_content_credentials_soft_binding'), 'content_credentials', ['soft_binding'], unique=False)
 
+    op.create_table('evidence_checks',
+    sa.Column('evidence_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('report_id', sa.BigInteger(), nullable=False),
+    sa.Column('org_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('checked_at', sa.DateTime(), nullable=False),
+    sa.Column('detected', sa.Boolean(), nullable=False),
+    sa.Column('credential_status', sa.String(length=16), nullable=False),
+    sa.Column('grant_id', sa.BigInteger(), nullable=True),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('verdict', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_evidence_checks_org_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('evidence_id', name=op.f('pk_evidence_checks'))
+    )
+    op.create_index(op.f('ix_evidence_checks_report_id'), 'evidence_checks', ['report_id'], unique=False)
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_evidence_checks_report_id'), table_name='evidence_checks')
+    op.drop_table('evidence_checks')
     op.drop_index(op.f('ix_content_credentials_soft_binding'), table_name='content_credentials')
     op.drop_index(op.f('ix_content_credentials_org_id'), table_name='content_credentials')
     op.drop_table('content_credentials')
