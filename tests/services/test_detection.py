@@ -13,6 +13,7 @@ from releasewise.errors import Conflict, InvalidInput, NotFound, PermissionDenie
     UnsupportedMedia
 from releasewise.services import audit, detection, provenance
 from releasewise.store.models_provenance import DetectionCheck
+from releasewise.services.runtime import Runtime
 from tests.conftest import World, make_user
 from tests.hfapi.support import gated_setup, request_and_approve
 
@@ -245,3 +246,14 @@ def test_checks_are_logged_and_matches_audited(world: World, marked: provenance.
     assert "detection.matched" in events and "output.marked" in events
     with pytest.raises(NotFound):
         detection.list_checks(rt, world.outsider, "lab-a")
+
+
+def test_demo_lab_has_a_partner_who_traced_a_signed_sample(sqlite_rt: Runtime) -> None:
+    from releasewise.services import accounts, demo
+
+    logins = demo.seed_demo(sqlite_rt)
+    assert logins[-1].username == "tess"
+    lead = accounts.authenticate_password(sqlite_rt, login="jonas", password=demo.DEMO_PASSWORD, ip="127.0.0.1")
+    checks = detection.list_checks(sqlite_rt, lead, demo.DEMO_ORG_SLUG)
+    assert checks[0].caller == "tess" and checks[0].visibility == "partner"
+    assert "sample-outputs, release v2.0" in checks[0].summary

@@ -37,6 +37,9 @@ DEMO_PEOPLE = [
     DemoLogin("amara", "reviewer", "Amara Osei, election-integrity researcher (external reviewer)"),
 ]
 
+# Not a member: trust-and-safety staff at a video platform, a detection partner of the lab.
+DEMO_PARTNER = DemoLogin("tess", "detection partner", "Tess Nakamura, trust & safety at VideoShare (not a member)")
+
 ECHO_ASSETS = [
     ("Launch blog post", "announcement", "Announcement with audio samples and a description of safeguards."),
     ("Echo-2 paper", "paper", "Zero-shot voice cloning from 3 seconds of reference audio; speaker-encoder details withheld."),
@@ -92,7 +95,8 @@ def seed_demo(rt: Runtime) -> list[DemoLogin]:
     _seed_plan(past, clock, actors)
     _seed_disclosure(rt, actors)
     _seed_incidents(rt, actors)
-    return DEMO_PEOPLE
+    _seed_provenance(rt, actors)
+    return DEMO_PEOPLE + [DEMO_PARTNER]
 
 
 def _seed_review(rt: Runtime, actors: dict[str, Actor]) -> None:
@@ -210,3 +214,26 @@ def _seed_incidents(rt: Runtime, actors: dict[str, Actor]) -> None:
     incidents.merge_duplicate(rt, lead, DEMO_ORG_SLUG, second, duplicate_of=first)
     incidents.update_incident(rt, lead, DEMO_ORG_SLUG, incident.id,
                               note="Asked the bank fraud alliance for call recordings.")
+
+
+def _seed_provenance(rt: Runtime, actors: dict[str, Actor]) -> None:
+    """A marked, signed sample clip; VideoShare's analyst as detection partner, who has traced it once."""
+    try:
+        import numpy as np
+
+        from releasewise.provenance import media
+    except ImportError:  # an install without the provenance extra has no marking to show
+        return
+    from releasewise.services import detection, provenance
+
+    accounts.sign_up(rt, username=DEMO_PARTNER.username, email="tess@videoshare.example", password=DEMO_PASSWORD,
+                     display_name="Tess Nakamura")
+    tess = accounts.authenticate_password(rt, login=DEMO_PARTNER.username, password=DEMO_PASSWORD, ip="127.0.0.1")
+    detection.add_partner(rt, actors["maya"], DEMO_ORG_SLUG, DEMO_PARTNER.username, note="VideoShare trust & safety")
+    rate = 16000
+    t = np.arange(rate * 3) / rate
+    voice = 0.3 * np.sin(2 * np.pi * 180 * t + 2 * np.sin(2 * np.pi * 4 * t)) * (0.6 + 0.4 * np.sin(2 * np.pi * 2 * t))
+    voice += np.random.default_rng(7).normal(0, 0.01, t.size)
+    clip = provenance.mark_output(rt, actors["priya"], DEMO_ORG_SLUG, "echo-2", "sample-outputs", release="v2.0",
+                                  data=media.encode_wav(voice, rate))
+    detection.detect(rt, tess, clip.data, filename="viral-clip.wav")
