@@ -176,3 +176,23 @@ def test_waiting_stages_are_listed_for_the_organisation(planned: World) -> None:
     assert "no decision names this step" in waiting[0].stage.holding_gates[0].detail
     with pytest.raises(NotFound):
         plans.waiting_stages(w.rt, w.outsider, "lab-a")
+
+
+def test_a_stage_can_open_detection_when_it_opens(planned: World) -> None:
+    """Detector-first: the first stage opens watermark tracing to partners before the generator ships."""
+    from releasewise.services import detection
+
+    w = planned
+    doc = two_stage_plan(w.rt)
+    doc["stages"][0]["detection"] = "off"
+    doc["stages"][1]["detection"] = "public"
+    with pytest.raises(InvalidInput, match="public, partners, off"):
+        plans.apply_plan(w.rt, w.lead, "lab-a", "echo", {"stages": [{**doc["stages"][0], "detection": "all"}]})
+    view = plans.apply_plan(w.rt, w.lead, "lab-a", "echo", doc)
+    assert "detection → off" in view.stages[0].steps
+    assert view.document["stages"][1]["detection"] == "public"
+    w.rt.clock.advance(days=2)  # type: ignore[attr-defined]
+    assert plans.reconcile(w.rt) == 1
+    assert detection.settings(w.rt, w.lead, "lab-a").projects[0].mode == "off"
+    events = [e for e in audit.list_events(w.rt, w.owner, "lab-a") if e.action == "detection.mode_set"]
+    assert events and events[0].summary["plan_stage"] == "paper"

@@ -67,11 +67,12 @@ def build(name: str, assets: Sequence[tuple[str, str]], start: datetime) -> dict
         if not early:
             raise InvalidInput("The detector-first template needs a detector or outputs asset.", field="template")
         stages.append({"key": "partners", "title": "Detector and samples to trusted partners (embargo)",
-                       "earliest": _iso(start), "steps": early, "gates": {}})
+                       "earliest": _iso(start), "steps": early, "gates": {}, "detection": "partners"})
         public = [f"{a}:public" for a in first("detector") + first("paper") + first("announcement")]
         stages.append({"key": "publish", "title": "Publish the detector and the paper",
                        "earliest": _iso(start + timedelta(days=30)), "steps": public,
-                       "gates": {"min_acknowledged_parties": 2, "min_days_since_previous": 30}})
+                       "gates": {"min_acknowledged_parties": 2, "min_days_since_previous": 30},
+                       "detection": "public"})
         weights = [f"{a}:vetted_researchers" for a in by_kind.get("weights", [])]
         if weights:
             stages.append({"key": "researchers", "title": "Weights to vetted researchers",

@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Any
 
 from releasewise.domain.decisions import WideningStep, parse_steps
+from releasewise.domain.detection import parse_mode
 from releasewise.domain.ratchet import DecisionCover, covering_decision
 from releasewise.domain.tiers import Tier
 from releasewise.errors import InvalidInput, PermissionDenied
@@ -49,6 +50,9 @@ class StageSpec:
     earliest_at: datetime  # naive UTC
     steps: tuple[WideningStep, ...]
     gates: Gates = field(default_factory=Gates)
+    # Who may trace the project's watermarks once the stage opens (domain/detection.py), e.g. a
+    # detector-first plan opens detection to partners before the generator ships. None: unchanged.
+    detection: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,7 @@ def parse_plan(document: Any, *, known_assets: set[str], now: datetime,
         path = f"stages[{index}]"
         if not isinstance(raw, Mapping):
             raise InvalidInput(f"{path} must be a mapping.", field="stages")
-        extra = sorted(set(raw) - {"key", "title", "earliest", "steps", "gates"})
+        extra = sorted(set(raw) - {"key", "title", "earliest", "steps", "gates", "detection"})
         if extra:
             raise InvalidInput(f"{path} has unknown field(s): {', '.join(extra)}.", field="stages")
         key = str(raw.get("key") or f"stage-{index + 1}").strip()
@@ -156,7 +160,8 @@ def parse_plan(document: Any, *, known_assets: set[str], now: datetime,
         gates = Gates(_optional_int(gates_raw, "min_days_since_previous", f"{path}.gates", 0, 3650),
                       _optional_int(gates_raw, "min_acknowledged_parties", f"{path}.gates", 0, 1000),
                       _optional_int(gates_raw, "max_open_incident_severity", f"{path}.gates", 1, 5))
-        spec = StageSpec(key, title, earliest, steps, gates)
+        detection = parse_mode(str(raw["detection"])).value if raw.get("detection") is not None else None
+        spec = StageSpec(key, title, earliest, steps, gates, detection)
         if key in opened:
             if opened[key] != spec:
                 raise InvalidInput(f"Stage '{key}' has opened; it cannot change. Add a new stage instead.",
@@ -247,4 +252,5 @@ def to_document(stages: Sequence[StageSpec]) -> dict[str, Any]:
 
     return {"schema": "releasewise.plan/1", "stages": [
         {"key": s.key, "title": s.title, "earliest": s.earliest_at.replace(tzinfo=timezone.utc).isoformat(timespec="seconds"),
-         "steps": [f"{x.asset}:{x.tier.value}" for x in s.steps], "gates": gates(s.gates)} for s in stages]}
+         "steps": [f"{x.asset}:{x.tier.value}" for x in s.steps], "gates": gates(s.gates),
+         **({"detection": s.detection} if s.detection else {})} for s in stages]}

@@ -400,20 +400,27 @@ def settings(rt: Runtime, actor: Actor, org_slug: str) -> DetectionSettingsView:
                            for p, mode, n in projects))
 
 
-def set_mode(rt: Runtime, actor: Actor, org_slug: str, project_slug: str, mode: str) -> str:
+def apply_detection_mode(session: Session, rt: Runtime, actor: Actor | None, org_id: int, project: Project,
+                         mode: str, *, context: dict[str, object] | None = None) -> str:
+    """Set the project's detection mode in the caller's transaction (a lead's choice, or a plan stage opening)."""
     parsed = rules.parse_mode(mode)
+    row = session.get(ProjectDetection, project.id)
+    before = row.mode if row else rules.DEFAULT_MODE.value
+    if row is None:
+        row = ProjectDetection(project_id=project.id, mode=parsed.value, updated_at=rt.clock.now())
+        session.add(row)
+    row.mode, row.updated_at = parsed.value, rt.clock.now()
+    record(session, rt, actor, org_id, "detection.mode_set", "project", project.slug,
+           {"from": before, "to": parsed.value, **(context or {})})
+    return parsed.value
+
+
+def set_mode(rt: Runtime, actor: Actor, org_slug: str, project_slug: str, mode: str) -> str:
+    rules.parse_mode(mode)
     with rt.write() as session:
         org, _ = authorize(session, actor, org_slug, Action.provenance_manage)
         project = load_project(session, org, project_slug)
-        row = session.get(ProjectDetection, project.id)
-        before = row.mode if row else rules.DEFAULT_MODE.value
-        if row is None:
-            row = ProjectDetection(project_id=project.id, mode=parsed.value, updated_at=rt.clock.now())
-            session.add(row)
-        row.mode, row.updated_at = parsed.value, rt.clock.now()
-        record(session, rt, actor, org.id, "detection.mode_set", "project", project.slug,
-               {"from": before, "to": parsed.value})
-        return parsed.value
+        return apply_detection_mode(session, rt, actor, org.id, project, mode)
 
 
 def set_retention(rt: Runtime, actor: Actor, org_slug: str, days: int) -> int:

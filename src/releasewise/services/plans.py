@@ -30,6 +30,7 @@ from releasewise.services import outbox
 from releasewise.services.audit import record
 from releasewise.services.authz import authorize
 from releasewise.services.decisions import covers_for_project
+from releasewise.services.detection import apply_detection_mode
 from releasewise.services.disclosure import acknowledged_count
 from releasewise.services.projects import asset_slugs, load_project
 from releasewise.services.runtime import Actor, Runtime
@@ -101,7 +102,8 @@ def _load(session: Session, org: Organization, project_slug: str, *, lock: bool 
 
 def _spec(stage: PlanStage) -> rules.StageSpec:
     gates = rules.Gates(**{k: v for k, v in stage.gates.items() if v is not None})
-    return rules.StageSpec(stage.key, stage.title, stage.earliest_at, steps_from_json(stage.steps), gates)
+    return rules.StageSpec(stage.key, stage.title, stage.earliest_at, steps_from_json(stage.steps), gates,
+                           stage.detection)
 
 
 def _evaluate(session: Session, project: Project, stages: Sequence[PlanStage], now: datetime,
@@ -128,8 +130,10 @@ def _view(session: Session, org: Organization, project: Project, plan: ReleasePl
                                   gates=gates[stage.key])
         if plan.status != rules.PlanStatus.active.value and state is rules.StageState.ready:
             state = rules.StageState.waiting
-        views.append(StageView(stage.key, stage.title, stage.position, stage.earliest_at,
-                               tuple(s.label() for s in steps_from_json(stage.steps)), dict(stage.gates),
+        steps = tuple(s.label() for s in steps_from_json(stage.steps))
+        if stage.detection:
+            steps += (f"detection → {stage.detection}",)
+        views.append(StageView(stage.key, stage.title, stage.position, stage.earliest_at, steps, dict(stage.gates),
                                state.value, gates[stage.key], stage.opened_at, stage.opened_by))
     assets = tuple({"slug": a.slug, "name": a.name, "current_tier": a.current_tier, "high_water_tier": a.high_water_tier}
                    for a in session.scalars(select(Asset).where(Asset.project_id == project.id).order_by(Asset.id)))
@@ -212,7 +216,7 @@ def apply_plan(rt: Runtime, actor: Actor, org_slug: str, project_slug: str, docu
             session.add(PlanStage(plan_id=plan.id, position=position, key=spec.key, title=spec.title,
                                   earliest_at=spec.earliest_at, steps=steps_to_json(spec.steps),
                                   gates={k: v for k, v in vars(spec.gates).items() if v is not None},
-                                  opened_at=None, opened_by=""))
+                                  detection=spec.detection, opened_at=None, opened_by=""))
         session.flush()
         record(session, rt, actor, org.id, "plan.applied", "plan", project.slug,
                {"stages": [f"{s.key} @ {s.earliest_at:%Y-%m-%d %H:%M} UTC: {', '.join(x.label() for x in s.steps)}"
@@ -260,6 +264,8 @@ def _open(session: Session, rt: Runtime, actor: Actor | None, org: Organization,
             continue  # already there (e.g. widened by hand under the same decision)
         apply_tier_change(session, rt, actor, org.id, project, step.asset, step.tier,
                           reason=f"Stage '{stage.title}' of the release plan", context=context)
+    if stage.detection:
+        apply_detection_mode(session, rt, actor, org.id, project, stage.detection, context=context)
     stage.opened_at, stage.opened_by = now, label
     record(session, rt, actor, org.id, "plan.stage_opened", "plan_stage", f"{project.slug}/{stage.key}",
            {"steps": [s.label() for s in steps_from_json(stage.steps)], "early": early})

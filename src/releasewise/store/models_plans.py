@@ -40,5 +40,6 @@ class PlanStage(Base):
     earliest_at: Mapped[datetime]
     steps: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     gates: Mapped[dict[str, Any]] = mapped_column(JSON)
+    detection: Mapped[str | None] = mapped_column(String(16))  # detection mode set when the stage opens
     opened_at: Mapped[datetime | None]
     opened_by: Mapped[str] = mapped_column(String(100), default="")
