@@ -72,6 +72,8 @@ class Action(str, Enum):
     report_triage = "report.triage"
     incident_view = "incident.view"
     incident_manage = "incident.manage"
+    # precedent library
+    precedent_publish = "precedent.publish"
 
 
 _ALL = frozenset(Role)
@@ -119,6 +121,8 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.report_triage: _LEADS,
     Action.incident_view: _LEADS,
     Action.incident_manage: _LEADS,
+    # precedent library (publishing a redacted decision record to every visitor of the instance)
+    Action.precedent_publish: _LEADS,
 }
 
 # Actions that only read; a token needs the ``write`` scope for all others.
