@@ -35,6 +35,7 @@ from releasewise.web import disclosure as disclosure_web
 from releasewise.web import incidents as incidents_web
 from releasewise.web import errors as web_errors
 from releasewise.web import plans as plans_web
+from releasewise.web import precedents as precedents_web
 from releasewise.web import release_page as release_page_web
 from releasewise.web import routes as core_web
 from releasewise.web.security import SecurityHeadersMiddleware
@@ -47,7 +48,7 @@ API_ROUTERS = [core_api.router, access_api.router, assessments_api.router, plans
                disclosure_api.router,
                incidents_api.router, precedents_api.router, hf_routes.router]
 WEB_ROUTERS = [core_web.router, access_web.router, assessments_web.router, plans_web.router, disclosure_web.router,
-               incidents_web.router, release_page_web.router]
+               incidents_web.router, release_page_web.router, precedents_web.router]
 
 
 def reconcile(rt: Runtime) -> dict[str, int]:

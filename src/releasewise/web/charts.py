@@ -122,6 +122,35 @@ def stance_chart(disagreement: Sequence[Mapping[str, Any]]) -> str:
     return "".join(parts)
 
 
+def spread_chart(disagreements: Sequence[Mapping[str, Any]]) -> str:
+    """How far apart reviewers were on each dimension (0–4), as bars: no names, no individual stances.
+
+    For public pages (the precedent library), where ``stance_chart``'s one-dot-per-reviewer would show
+    who thought what.
+    """
+    label_w, bar_w, row_h, top = 300, 240, 28, 22
+    width, height = label_w + bar_w + 70, top + row_h * len(disagreements) + 6
+    parts = [f'<svg class="chart spreads" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="How far apart reviewers were on each dimension of disagreement" '
+             f'xmlns="http://www.w3.org/2000/svg">',
+             f'<text x="{label_w}" y="14" font-size="11" fill="#5d6b82">agreed</text>',
+             f'<text x="{label_w + bar_w}" y="14" text-anchor="end" font-size="11" fill="#5d6b82">4 points apart</text>']
+    for row, dim in enumerate(disagreements):
+        y = top + row * row_h
+        spread = max(0, min(4, int(dim.get("spread", 0))))
+        diverges = bool(dim.get("diverges"))
+        parts.append(f'<text x="{label_w - 10}" y="{y + 15}" text-anchor="end" font-size="12" fill="#1d2433">'
+                     f'{escape(str(dim.get("label", "")))}</text>')
+        parts.append(f'<rect x="{label_w}" y="{y + 5}" width="{bar_w}" height="12" rx="4" fill="#eef1f6"/>')
+        if spread:
+            parts.append(f'<rect x="{label_w}" y="{y + 5}" width="{bar_w * spread / 4:.0f}" height="12" rx="4" '
+                         f'fill="{"#d64545" if diverges else "#6f86f0"}"/>')
+        parts.append(f'<text x="{label_w + bar_w + 8}" y="{y + 15}" font-size="11" fill="#5d6b82">'
+                     f'{spread}{" diverges" if diverges else ""}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 STATE_COLOURS = {"opened": "#1f7a4d", "ready": "#3650d6", "waiting": "#d64545", "scheduled": "#8a94a8",
                  "blocked": "#c5cdda"}
 
