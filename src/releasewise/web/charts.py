@@ -130,9 +130,9 @@ def spread_chart(disagreements: Sequence[Mapping[str, Any]]) -> str:
     """
     label_w, bar_w, row_h, top = 300, 240, 28, 22
     width, height = label_w + bar_w + 70, top + row_h * len(disagreements) + 6
-    parts = [f'<svg class="chart spreads" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="How far apart reviewers were on each dimension of disagreement" '
-             f'xmlns="http://www.w3.org/2000/svg">',
+    parts = [(f'<svg class="chart spreads" viewBox="0 0 {width} {height}" role="img" '
+              'aria-label="How far apart reviewers were on each dimension of disagreement" '
+              'xmlns="http://www.w3.org/2000/svg">'),
              f'<text x="{label_w}" y="14" font-size="11" fill="#5d6b82">agreed</text>',
              f'<text x="{label_w + bar_w}" y="14" text-anchor="end" font-size="11" fill="#5d6b82">4 points apart</text>']
     for row, dim in enumerate(disagreements):
