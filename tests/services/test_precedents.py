@@ -4,6 +4,7 @@ facets, and the live outcome (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -16,7 +17,7 @@ from releasewise.services import (
     precedents,
     projects,
 )
-from releasewise.services.runtime import Actor
+from releasewise.services.runtime import Actor, Runtime
 from tests.conftest import World
 from tests.hfapi.support import set_tier
 from tests.services.precedent_fixtures import COMMENT, decide, second_lab
@@ -190,3 +191,16 @@ def test_outcome_counts_only_incidents_opened_after_the_decision(world: World) -
     result = precedent_search.search(world.rt, outcome="severe")
     assert result.total == 1 and {f.value: f.count for f in result.facets["outcome"]} == {
         "none": 0, "incidents": 1, "severe": 1}
+
+
+def test_the_demo_library_has_precedents_from_two_labs_with_every_outcome(rt: Runtime) -> None:
+    from releasewise.services import demo
+
+    demo.seed_demo(rt)
+    result = precedent_search.search(rt)
+    assert {v.org_name for v in result.items} == {"Resonance Voice Lab", "Lumen Imaging Collective"}
+    assert {f.value: f.count for f in result.facets["outcome"]} == {"none": 1, "incidents": 2, "severe": 1}
+    assert {f.value for f in result.facets["modality"] if f.count} == {"audio", "image", "video"}
+    dumped = json.dumps([v.record for v in result.items])
+    for private in ("sam", "amara", "Whitfield", "Osei", "ceo-fraud", "StreamSafe", "Former bank fraud"):
+        assert re.search(rf"\b{private}\b", dumped, re.IGNORECASE) is None, private
