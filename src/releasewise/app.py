@@ -22,6 +22,7 @@ from releasewise.api import assessments as assessments_api
 from releasewise.api import disclosure as disclosure_api
 from releasewise.api import incidents as incidents_api
 from releasewise.api import plans as plans_api
+from releasewise.api import precedents as precedents_api
 from releasewise.api import signing as signing_api
 from releasewise.api import routes as core_api
 from releasewise.bootstrap import build_runtime
@@ -36,6 +37,7 @@ from releasewise.web import disclosure as disclosure_web
 from releasewise.web import incidents as incidents_web
 from releasewise.web import errors as web_errors
 from releasewise.web import plans as plans_web
+from releasewise.web import precedents as precedents_web
 from releasewise.web import release_page as release_page_web
 from releasewise.web import routes as core_web
 from releasewise.web.security import SecurityHeadersMiddleware
@@ -46,9 +48,11 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 # Each capability adds its own router modules here (see docs/architecture.md).
 API_ROUTERS = [core_api.router, access_api.router, assessments_api.router, plans_api.router, signing_api.router,
                disclosure_api.router,
-               incidents_api.router, detection_api.router, hf_routes.router]
+               incidents_api.router, detection_api.router, precedents_api.router,
+               hf_routes.router]
 WEB_ROUTERS = [core_web.router, access_web.router, assessments_web.router, plans_web.router, disclosure_web.router,
-               incidents_web.router, release_page_web.router, detection_web.router]
+               incidents_web.router, release_page_web.router, detection_web.router,
+               precedents_web.router]
 
 
 def reconcile(rt: Runtime) -> dict[str, int]:

@@ -37,6 +37,7 @@ from releasewise.cli.output import (
     split_path,
 )
 from releasewise.cli.plans import plan_app, reconcile_command
+from releasewise.cli.precedents import precedents_app
 from releasewise.cli.provenance import bench_app, detect_command, keys_app, mark_app
 from releasewise.cli.detection import credential_app, detection_app
 from releasewise.cli.signing import signing_app, verify_command
@@ -362,5 +363,6 @@ app.add_typer(plan_app, name="plan")
 app.command("reconcile")(reconcile_command)
 app.add_typer(disclose_app, name="disclose")
 app.add_typer(incident_app, name="incident")
+app.add_typer(precedents_app, name="precedents")
 app.command("verify")(verify_command)
 app.add_typer(signing_app, name="signing-keys")

@@ -76,6 +76,8 @@ class Action(str, Enum):
     provenance_manage = "provenance.manage"
     provenance_mark = "provenance.mark"
     detection_view = "detection.view"
+    # precedent library
+    precedent_publish = "precedent.publish"
 
 
 _ALL = frozenset(Role)
@@ -128,6 +130,8 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.provenance_manage: _LEADS,
     Action.provenance_mark: _LEADS | {Role.researcher},
     Action.detection_view: _LEADS,
+    # precedent library (publishing a redacted decision record to every visitor of the instance)
+    Action.precedent_publish: _LEADS,
 }
 
 # Actions that only read; a token needs the ``write`` scope for all others.

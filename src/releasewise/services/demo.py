@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from releasewise.clock import FrozenClock
 from releasewise.services import accounts, assessments, decisions, orgs, plans, projects, reviews
+from releasewise.services.demo_precedents import seed_precedents
 from releasewise.services.runtime import Actor, Runtime
 from releasewise.store.models import Organization
 
@@ -58,7 +59,7 @@ def seed_demo(rt: Runtime) -> list[DemoLogin]:
     """Create the demo organisation unless it exists; return its logins."""
     with rt.read() as session:
         if session.scalar(select(Organization.id).where(Organization.slug == DEMO_ORG_SLUG)) is not None:
-            return DEMO_PEOPLE
+            return DEMO_PEOPLE + [DEMO_PARTNER]
     actors = {}
     for person in DEMO_PEOPLE:
         accounts.sign_up(rt, username=person.username, email=f"{person.username}@resonance-lab.example",
@@ -91,15 +92,16 @@ def seed_demo(rt: Runtime) -> list[DemoLogin]:
     # The lab's release story started three days ago: run it on a clock set back, then catch up.
     clock = FrozenClock(rt.clock.now() - timedelta(days=3))
     past = replace(rt, clock=clock)
-    _seed_review(past, actors)
+    echo_decision = _seed_review(past, actors)
     _seed_plan(past, clock, actors)
     _seed_disclosure(rt, actors)
     _seed_incidents(rt, actors)
+    seed_precedents(rt, actors, DEMO_ORG_SLUG, echo_decision)
     _seed_provenance(rt, actors)
     return DEMO_PEOPLE + [DEMO_PARTNER]
 
 
-def _seed_review(rt: Runtime, actors: dict[str, Actor]) -> None:
+def _seed_review(rt: Runtime, actors: dict[str, Actor]) -> int:
     """A submitted assessment, an external expert, a closed review and a first widening, as a lab would have."""
     text = (resources.files("releasewise.demo") / "echo-2-assessment.yaml").read_text(encoding="utf-8")
     assessments.import_document(rt, actors["priya"], DEMO_ORG_SLUG, "echo-2", text, submit_version=True)
@@ -129,6 +131,7 @@ def _seed_review(rt: Runtime, actors: dict[str, Actor]) -> None:
                                        rationale="Detector first; the paper and small model carry limited "
                                        "marginal risk given comparable open models within a year.")
     decisions.mark_condition_met(rt, lead, DEMO_ORG_SLUG, decision_id, 0)
+    return decision_id
 
 
 def _seed_plan(past: Runtime, clock: FrozenClock, actors: dict[str, Actor]) -> None:

@@ -14,10 +14,12 @@ from releasewise.store import models_disclosure
 from releasewise.store import models_incidents
 from releasewise.store import models_plans
 from releasewise.store import models_provenance
+from releasewise.store import models_precedents
 from releasewise.store import models_signing
 from releasewise.store.models import Base
 
 TABLE_MODULES = [models, models_access, models_assessment, models_disclosure, models_plans,
-                 models_incidents, models_signing, models_provenance]
+                 models_incidents, models_signing, models_provenance,
+                 models_precedents]
 
 metadata = Base.metadata

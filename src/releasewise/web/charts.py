@@ -122,6 +122,34 @@ def stance_chart(disagreement: Sequence[Mapping[str, Any]]) -> str:
     return "".join(parts)
 
 
+def spread_chart(disagreements: Sequence[Mapping[str, Any]]) -> str:
+    """How far apart reviewers were on each dimension (0–4), as bars: no names, no individual stances.
+
+    For public pages (the precedent library), where ``stance_chart``'s one-dot-per-reviewer would show
+    who thought what. Labels sit above their bars so the chart stays readable on a phone.
+    """
+    bar_w, row_h, top = 290, 42, 16
+    width, height = bar_w + 70, top + row_h * len(disagreements)
+    parts = [(f'<svg class="chart spreads" viewBox="0 0 {width} {height}" role="img" '
+              'aria-label="How far apart reviewers were on each dimension of disagreement" '
+              'xmlns="http://www.w3.org/2000/svg">'),
+             '<text x="0" y="11" font-size="10" fill="#5d6b82">agreed</text>',
+             f'<text x="{bar_w}" y="11" text-anchor="end" font-size="10" fill="#5d6b82">4 points apart</text>']
+    for row, dim in enumerate(disagreements):
+        y = top + row * row_h
+        spread = max(0, min(4, int(dim.get("spread", 0))))
+        diverges = bool(dim.get("diverges"))
+        parts.append(f'<text x="0" y="{y + 14}" font-size="12" fill="#1d2433">{escape(str(dim.get("label", "")))}</text>')
+        parts.append(f'<rect x="0" y="{y + 20}" width="{bar_w}" height="10" rx="4" fill="#eef1f6"/>')
+        if spread:
+            parts.append(f'<rect x="0" y="{y + 20}" width="{bar_w * spread / 4:.0f}" height="10" rx="4" '
+                         f'fill="{"#d64545" if diverges else "#6f86f0"}"/>')
+        parts.append(f'<text x="{bar_w + 8}" y="{y + 29}" font-size="11" '
+                     f'fill="{"#b42318" if diverges else "#5d6b82"}">{spread}{" diverges" if diverges else ""}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 STATE_COLOURS = {"opened": "#1f7a4d", "ready": "#3650d6", "waiting": "#d64545", "scheduled": "#8a94a8",
                  "blocked": "#c5cdda"}
 
