@@ -69,12 +69,12 @@ from pathlib import Path
 from releasewise.bootstrap import build_runtime
 from releasewise.config import Settings
 from releasewise.provenance import ImageMark, media
-from releasewise.services.provenance import _secret
+from releasewise.services.provenance import watermark_key
 from releasewise.store.models_provenance import WatermarkKeyRow
 from sqlalchemy import select
 rt = build_runtime(Settings())
 with rt.read() as s:
-    keys = [_secret(rt, row) for row in s.scalars(select(WatermarkKeyRow).order_by(WatermarkKeyRow.id))]
+    keys = [watermark_key(rt, row) for row in s.scalars(select(WatermarkKeyRow).order_by(WatermarkKeyRow.id))]
 files = sorted(Path(sys.argv[1]).glob("*.jpg"))
 blobs = [f.read_bytes() for f in files]
 marks = [ImageMark(k) for k in keys]

@@ -22,7 +22,7 @@ from releasewise.errors import Conflict, InvalidInput, NotFound, RateLimited
 from releasewise.services.audit import record
 from releasewise.services.authz import authorize
 from releasewise.services.projects import load_project
-from releasewise.services.provenance import _secret, library, trust_anchors
+from releasewise.services.provenance import library, trust_anchors, watermark_key
 from releasewise.services.runtime import Actor, Runtime
 from releasewise.store.models import Asset, Membership, Organization, Project, User
 from releasewise.store.models_access import AccessGrant
@@ -92,7 +92,9 @@ class DetectionVerdict:
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class Candidate:
+    """A key the caller may test, with its owner and what a match may reveal to them."""
+
     row: WatermarkKeyRow
     org: Organization
     project: Project
@@ -116,7 +118,7 @@ def _check_rate(session: Session, rt: Runtime, actor: Actor) -> None:
                           retry_after_seconds=60)
 
 
-def _candidates(session: Session, rt: Runtime, actor: Actor) -> list[_Candidate]:
+def _candidates(session: Session, rt: Runtime, actor: Actor) -> list[Candidate]:
     """Every key the caller may test, with what they may learn from a match."""
     member_role = (select(Membership.role).where(Membership.org_id == Organization.id,
                                                  Membership.user_id == actor.user_id)
@@ -137,11 +139,11 @@ def _candidates(session: Session, rt: Runtime, actor: Actor) -> list[_Candidate]
         seen = rules.visibility(is_lead=is_lead, is_member=role is not None, is_partner=bool(is_partner),
                                 mode=rules.DetectionMode(mode or rules.DEFAULT_MODE.value))
         if seen is not None:
-            out.append(_Candidate(row, org, project, asset, seen, _secret(rt, row)))
+            out.append(Candidate(row, org, project, asset, seen, watermark_key(rt, row)))
     return out
 
 
-def org_candidates(session: Session, rt: Runtime, org_id: int) -> list[_Candidate]:
+def org_candidates(session: Session, rt: Runtime, org_id: int) -> list[Candidate]:
     """Every key of one organisation, seen in full (its own responders checking report evidence)."""
     rows = session.execute(
         select(WatermarkKeyRow, Organization, Project, Asset)
@@ -149,7 +151,7 @@ def org_candidates(session: Session, rt: Runtime, org_id: int) -> list[_Candidat
         .join(Project, Project.id == WatermarkKeyRow.project_id)
         .join(Asset, Asset.id == WatermarkKeyRow.asset_id)
         .where(WatermarkKeyRow.org_id == org_id).order_by(WatermarkKeyRow.id)).all()
-    return [_Candidate(row, org, project, asset, rules.Visibility.full, _secret(rt, row))
+    return [Candidate(row, org, project, asset, rules.Visibility.full, watermark_key(rt, row))
             for row, org, project, asset in rows]
 
 
@@ -161,11 +163,11 @@ class Analysis:
     credential: dict[str, Any]
     finding: WatermarkFinding
     recovered: RecoveredCredential | None
-    matched: _Candidate | None
+    matched: Candidate | None
     internal: dict[str, Any]
 
 
-def analyse(rt: Runtime, data: bytes, candidates: list[_Candidate]) -> Analysis:
+def analyse(rt: Runtime, data: bytes, candidates: list[Candidate]) -> Analysis:
     """Read the credential and look for the candidates' watermarks; the caller decides what to show."""
     media_type = rules.accepted_type(data)
     pv = library()
@@ -208,7 +210,7 @@ def _decode(media_type: str, data: bytes) -> Any:
         raise InvalidInput(f"The file could not be decoded: {exc}", field="file") from None
 
 
-def _find(media_type: str, decoded: Any, candidates: list[_Candidate]) -> tuple[_Candidate, Any] | str:
+def _find(media_type: str, decoded: Any, candidates: list[Candidate]) -> tuple[Candidate, Any] | str:
     """The first key whose mark verifies, with its detection; or a note why nothing could be checked."""
     pv = library()
     if not candidates:

@@ -15,7 +15,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -104,11 +104,12 @@ def _asset(session: Session, project: Project, slug: str) -> Asset:
 
 def _key_view(row: WatermarkKeyRow, org: str, project: str, model: str, rt: Runtime) -> WatermarkKeyView:
     return WatermarkKeyView(key_ref=row.key_ref, org=org, project=project, model=model, generation=row.generation,
-                            fingerprint=_secret(rt, row).fingerprint(), created_at=row.created_at,
+                            fingerprint=watermark_key(rt, row).fingerprint(), created_at=row.created_at,
                             retired_at=row.retired_at)
 
 
-def _secret(rt: Runtime, row: WatermarkKeyRow) -> Any:
+def watermark_key(rt: Runtime, row: WatermarkKeyRow) -> Any:
+    """The decrypted key of a stored row (a ``releasewise.provenance.WatermarkKey``)."""
     pv = library()
     raw = fernet_for(rt, WATERMARK_PURPOSE).decrypt(row.secret_encrypted.encode()).decode()
     return pv.WatermarkKey.from_hex(raw, key_id=row.key_ref)
@@ -202,8 +203,6 @@ def _org_credential(session: Session, rt: Runtime, actor: Actor | None, org: Org
 
 
 def _aware(naive_utc: datetime) -> datetime:
-    from datetime import UTC
-
     return naive_utc.replace(tzinfo=UTC)
 
 
@@ -301,7 +300,7 @@ def mark_output(rt: Runtime, actor: Actor, org_slug: str, project_slug: str, mod
         release_row = _release(session, rt, org, asset, label)
         out, soft_binding, key_ref = data, None, None
         if watermark:
-            out = _embed(media_type, data, _secret(rt, key_row), release_row.id, grant_id)
+            out = _embed(media_type, data, watermark_key(rt, key_row), release_row.id, grant_id)
             key_ref = key_row.key_ref
             soft_binding = pv.c2pa.soft_binding_value(key_row.key_ref, release_row.id, grant_id)
         credential_id = None

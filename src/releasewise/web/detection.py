@@ -3,6 +3,7 @@ settings (mode per project, retention, partners) and the log of checks that matc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -50,9 +51,10 @@ def settings_page(request: Request, rt: RT, actor: User, org_slug: str) -> Respo
         "modes": ("public", "partners", "off")})
 
 
-def _back(org_slug: str, action: object, message: str) -> Response:
+def _back(org_slug: str, action: Callable[[], object], message: str) -> Response:
+    """Run a settings change and return to the settings page with its outcome."""
     try:
-        action() if callable(action) else None
+        action()
     except ReleasewiseError as exc:
         return redirect(f"/orgs/{org_slug}/detection", exc.message, error=True)
     return redirect(f"/orgs/{org_slug}/detection", message)
