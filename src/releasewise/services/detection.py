@@ -278,7 +278,7 @@ def summarise(credential: dict[str, Any], finding: WatermarkFinding, recovered: 
                 detail += f", grant #{finding.grant.id} ({finding.grant.grantee}, {finding.grant.state})"
             parts.append(f"Watermark detected (p ≤ {finding.p_value:.1e}): {detail}.")
         if recovered:
-            parts.append(f"Its content credential was recovered through the watermark (signed {recovered.signed_at}).")
+            parts.append(f"Its content credential was recovered through the watermark (signed {recovered.signed_at} UTC).")
     elif finding.checked:
         parts.append(f"No watermark found among the {finding.keys_checked} keys you may check.")
     else:
