@@ -15,7 +15,7 @@ def test_incident_commands(server, tmp_path: Path) -> None:  # type: ignore[no-u
     live, world = server
     released(world)
     evidence = tmp_path / "frame.png"
-    evidence.write_bytes(b"\x89PNG frame")
+    evidence.write_bytes(b"\x89PNG\r\n\x1a\n frame")
     login(live.url, "oscar")  # a member of another organisation reports
     code, _, err = rw("incident", "file", "lab-a/echo", "--harm", "fraud", "--description", "x",
                       "--evidence", str(tmp_path / "missing.png"))

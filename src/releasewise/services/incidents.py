@@ -220,6 +220,25 @@ def _incident_view(session: Session, org: Organization, i: Incident, now: dateti
         actions=tuple(ActionView(a.id, a.kind, a.target, a.note, a.actor_label, a.created_at) for a in actions))
 
 
+def _store_evidence(rt: Runtime, session: Session, report: MisuseReport, files: Sequence[tuple[str, str, bytes]],
+                    now: datetime) -> list[int]:
+    """Store checked evidence (name, detected media type, bytes) under the report; the new rows' ids."""
+    store = evidence_store(rt)
+    rows = []
+    for name, media_type, data in files:
+        sha = hashlib.sha256(data).hexdigest()
+        if not store.exists(sha):
+            key = f"ev{report.id}x{sha[:16]}"
+            store.append(key, 0, 0, data, sha)
+            store.commit(key, 0, sha)
+        row = ReportEvidence(report_id=report.id, filename=name, size=len(data), sha256=sha, content_type=media_type,
+                             created_at=now)
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    return [row.id for row in rows]
+
+
 def _move(report: MisuseReport, target: rules.ReportStatus, now: datetime) -> str:
     before = report.status
     report.status = rules.next_status(rules.ReportStatus(report.status), target).value
@@ -288,8 +307,7 @@ def submit_report(rt: Runtime, actor: Actor | None, org_slug: str, project_slug:
     url_list = rules.clean_urls(list(urls))
     observed = _observed(observed_at, now)
     contact = clean_email(contact) if (contact or "").strip() else ""
-    files = list(evidence)
-    rules.check_evidence(files, rt.settings.report_max_evidence_bytes)
+    files = rules.check_evidence(list(evidence), rt.settings.report_max_evidence_bytes)
     rules.verify_challenge(_key(rt), challenge, solution, now, min_bits=rt.settings.report_pow_bits)
     ip_digest = _ip_digest(rt, ip)
     raw = new_secret()
@@ -321,15 +339,7 @@ def submit_report(rt: Runtime, actor: Actor | None, org_slug: str, project_slug:
         except IntegrityError:
             raise InvalidInput("This challenge was already used; fetch a new one and solve it.",
                                field="challenge") from None
-        store = evidence_store(rt)
-        for name, content_type, data in files:
-            sha = hashlib.sha256(data).hexdigest()
-            if not store.exists(sha):
-                key = f"ev{report.id}x{sha[:16]}"
-                store.append(key, 0, 0, data, sha)
-                store.commit(key, 0, sha)
-            session.add(ReportEvidence(report_id=report.id, filename=name, size=len(data), sha256=sha,
-                                       content_type=content_type.split(";")[0].strip().lower(), created_at=now))
+        _store_evidence(rt, session, report, files, now)
         append_event(session, now, org_id=org.id, actor_user_id=actor.user_id if actor else None,
                      actor_label=actor.label if actor else ANONYMOUS_LABEL, action="report.filed",
                      target_type="misuse_report", target_id=report.id,
