@@ -123,14 +123,16 @@ def clean_urls(values: list[str]) -> list[str]:
 
 # What evidence may be, by its real content (domain/sniff.py), never by its declared type or name.
 EVIDENCE_TYPES = frozenset(sniff.ACCEPTED)
-MAX_EVIDENCE_FILES = 5
+MAX_EVIDENCE_FILES = 5  # at filing, and in each reply of the reporter
+MAX_REPORT_EVIDENCE_FILES = 20  # a report with all its replies: bounds what one follow-up link can store
+MAX_REPLIES_PER_DAY = 20  # replies through one follow-up link in 24 hours
 
 
 def check_evidence(files: list[tuple[str, str, bytes]], max_bytes: int) -> list[tuple[str, str, bytes]]:
     """Refuse unsafe names, too many files, empty or oversized files, and content that is not accepted
     evidence or not what it claims to be; return the files with the media type their content shows."""
     if len(files) > MAX_EVIDENCE_FILES:
-        raise InvalidInput(f"At most {MAX_EVIDENCE_FILES} evidence files per report; you sent {len(files)}.",
+        raise InvalidInput(f"At most {MAX_EVIDENCE_FILES} evidence files at a time; you sent {len(files)}.",
                            field="evidence")
     checked = []
     for name, content_type, data in files:

@@ -72,6 +72,7 @@ class Action(str, Enum):
     report_triage = "report.triage"
     incident_view = "incident.view"
     incident_manage = "incident.manage"
+    report_message = "report.message"
 
 
 _ALL = frozenset(Role)
@@ -119,6 +120,7 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.report_triage: _LEADS,
     Action.incident_view: _LEADS,
     Action.incident_manage: _LEADS,
+    Action.report_message: _LEADS,
 }
 
 # Actions that only read; a token needs the ``write`` scope for all others.
