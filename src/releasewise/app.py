@@ -21,6 +21,7 @@ from releasewise.api import assessments as assessments_api
 from releasewise.api import disclosure as disclosure_api
 from releasewise.api import incidents as incidents_api
 from releasewise.api import plans as plans_api
+from releasewise.api import report_messages as report_messages_api
 from releasewise.api import signing as signing_api
 from releasewise.api import routes as core_api
 from releasewise.bootstrap import build_runtime
@@ -44,7 +45,7 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 # Each capability adds its own router modules here (see docs/architecture.md).
 API_ROUTERS = [core_api.router, access_api.router, assessments_api.router, plans_api.router, signing_api.router,
                disclosure_api.router,
-               incidents_api.router, hf_routes.router]
+               incidents_api.router, report_messages_api.router, hf_routes.router]
 WEB_ROUTERS = [core_web.router, access_web.router, assessments_web.router, plans_web.router, disclosure_web.router,
                incidents_web.router, release_page_web.router]
 

@@ -123,7 +123,7 @@ def send_to_reporter(rt: Runtime, actor: Actor, org_slug: str, report_id: int, *
             raise Conflict(f"The reporter of #{report.id} cannot be reached: their follow-up link expired and "
                            "they left no email address.")
         message = ReportMessage(report_id=report.id, sender=RESPONDER, author_user_id=actor.user_id,
-                                author_label=actor.label[:100], body=body, evidence_ids=[],
+                                author_label=actor.username[:100], body=body, evidence_ids=[],
                                 emailed=len(addresses), created_at=now)
         session.add(message)
         session.flush()
