@@ -366,6 +366,7 @@ def followup(rt: Runtime, raw: str) -> FollowupView:
         project = session.get(Project, report.project_id)
         org = session.get(Organization, report.org_id)
         assert project is not None and org is not None
+        assert report.followup_expires_at is not None  # report_for_link refuses links without an expiry
         files = session.scalar(select(func.count()).select_from(ReportEvidence)
                                .where(ReportEvidence.report_id == report.id)) or 0
         return FollowupView(project.name, org.name, report.harm_category, report.status, report.created_at,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -34,7 +33,7 @@ def public_timeline(page: release_page.PublicPage, now: datetime) -> Markup | No
     """
     if not page.stages:
         return None
-    stages = [{"title": s.title, "earliest_at": s.earliest_at, "opened_at": s.opened_at, "gate_results": [],
+    stages: list[dict[str, Any]] = [{"title": s.title, "earliest_at": s.earliest_at, "opened_at": s.opened_at, "gate_results": [],
                "state": "opened" if s.opened_at else ("pending" if s.earliest_at <= now else "scheduled")}
               for s in page.stages]
     return Markup(charts.plan_timeline(stages, now))
