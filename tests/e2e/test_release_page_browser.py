@@ -32,7 +32,7 @@ def test_public_page_timeline_widths_and_print(browser: Any, live_server: LiveSe
         context = browser.new_context(viewport={"width": width, "height": height})
         page = context.new_page()
         errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+        page.on("console", lambda m, seen=errors: seen.append(m.text) if "Content Security Policy" in m.text else None)
         page.goto(f"{live_server.url}/p/lab-a/echo")
         chart = page.locator("#release-timeline svg.chart.timeline")
         assert chart.count() == 1 and chart.is_visible()
