@@ -23,6 +23,7 @@ from releasewise.api import disclosure as disclosure_api
 from releasewise.api import incidents as incidents_api
 from releasewise.api import plans as plans_api
 from releasewise.api import precedents as precedents_api
+from releasewise.api import report_messages as report_messages_api
 from releasewise.api import signing as signing_api
 from releasewise.api import routes as core_api
 from releasewise.bootstrap import build_runtime
@@ -49,7 +50,7 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 API_ROUTERS = [core_api.router, access_api.router, assessments_api.router, plans_api.router, signing_api.router,
                disclosure_api.router,
                incidents_api.router, detection_api.router, precedents_api.router,
-               hf_routes.router]
+               report_messages_api.router, hf_routes.router]
 WEB_ROUTERS = [core_web.router, access_web.router, assessments_web.router, plans_web.router, disclosure_web.router,
                incidents_web.router, release_page_web.router, detection_web.router,
                precedents_web.router]

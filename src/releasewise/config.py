@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     blob_dir: Path | None = None
     max_upload_bytes: int = 100 * 1024**3
     accel_redirect_prefix: str = ""
+    download_recheck_mib: int = 64
     grant_default_days: int = 365
 
     # disclosure

@@ -13,7 +13,7 @@ from tests.api.conftest import bearer
 from tests.conftest import World
 from tests.services.test_incidents import released
 
-PNG = base64.b64encode(b"\x89PNG fake").decode()
+PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n fake").decode()
 
 
 def report_body(api: TestClient, **kw: Any) -> dict[str, Any]:
@@ -43,7 +43,7 @@ def test_anonymous_filing_followup_and_responder_views(api: TestClient, sqlite_w
     assert [(q["id"], q["reporter"]) for q in queue] == [(filed["report_id"], "anonymous")]
     rid, eid = filed["report_id"], queue[0]["evidence"][0]["id"]
     ev = api.get(f"/api/v1/orgs/lab-a/reports/{rid}/evidence/{eid}", headers=lead)
-    assert ev.content == b"\x89PNG fake" and ev.headers["content-type"] == "application/octet-stream"
+    assert ev.content == base64.b64decode(PNG) and ev.headers["content-type"] == "application/octet-stream"
     # no one else sees it: anonymous 401, other roles 403, other orgs 404
     assert api.get("/api/v1/orgs/lab-a/reports").status_code == 401
     assert api.get(f"/api/v1/orgs/lab-a/reports/{rid}/evidence/{eid}").status_code == 401
@@ -107,3 +107,29 @@ def test_signed_in_reporter_is_named_to_responders_only(api: TestClient, sqlite_
     assert "oscar" not in str(followup)
     queue = api.get("/api/v1/orgs/lab-a/reports", headers=bearer(w, w.owner)).json()
     assert queue[0]["reporter"] == "oscar"
+
+
+def test_evidence_is_accepted_by_its_content_and_mismatches_store_nothing(api: TestClient,
+                                                                          sqlite_world: World) -> None:
+    w = released(sqlite_world)
+    exe = base64.b64encode(b"MZ\x90\x00 not a picture").decode()
+    jpeg = base64.b64encode(b"\xff\xd8\xff\xe0 a real jpeg").decode()
+    cases = [
+        ({"filename": "cat.png", "content_type": "image/png", "data_base64": exe}, "Windows executable"),
+        ({"filename": "cat.png", "content_type": "image/png", "data_base64": jpeg}, "sent as image/png"),
+        ({"filename": "cat.gif", "content_type": "application/octet-stream", "data_base64": jpeg}, "named .gif"),
+    ]
+    for item, detected in cases:
+        r = api.post("/api/v1/reports", json=report_body(api, evidence=[item]))
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
+        problem = r.json()
+        assert detected in problem["detail"] and "Accepted: PNG image" in problem["detail"], problem
+    assert api.get("/api/v1/orgs/lab-a/reports", headers=bearer(w, w.lead)).json() == []
+    assert not (w.rt.settings.data_dir / "evidence").exists() or not any(
+        p.is_file() for p in (w.rt.settings.data_dir / "evidence").rglob("*"))
+    # declared generically, stored with the type its content shows
+    r = api.post("/api/v1/reports", json=report_body(api, evidence=[
+        {"filename": "frame", "content_type": "application/octet-stream", "data_base64": jpeg}]))
+    assert r.status_code == 201, r.text
+    report = api.get("/api/v1/orgs/lab-a/reports", headers=bearer(w, w.lead)).json()[0]
+    assert report["evidence"][0]["content_type"] == "image/jpeg"

@@ -15,7 +15,7 @@ def test_incident_commands(server, tmp_path: Path) -> None:  # type: ignore[no-u
     live, world = server
     released(world)
     evidence = tmp_path / "frame.png"
-    evidence.write_bytes(b"\x89PNG frame")
+    evidence.write_bytes(b"\x89PNG\r\n\x1a\n frame")
     login(live.url, "oscar")  # a member of another organisation reports
     code, _, err = rw("incident", "file", "lab-a/echo", "--harm", "fraud", "--description", "x",
                       "--evidence", str(tmp_path / "missing.png"))
@@ -39,6 +39,14 @@ def test_incident_commands(server, tmp_path: Path) -> None:  # type: ignore[no-u
     assert code == 1 and "cannot become resolved" in err
     code, out, err = rw("incident", "triage", "lab-a", str(rid), "--status", "triaged", "--severity", "4")
     assert code == 0 and "triaged" in out, err
+    code, out, err = rw("incident", "message", "lab-a", str(rid), "--body", "Which number called?")
+    assert code == 0 and "emailed to 1 address" in out, err  # oscar reported signed in
+    code, out, err = rw("incident", "thread", "lab-a", str(rid), "--json")
+    assert code == 0 and json.loads(out)[0]["body"] == "Which number called?", err
+    code, out, err = rw("incident", "thread", "lab-a", str(rid))
+    assert code == 0 and "Which number called?" in out and "leo" in out, err
+    code, _, err = rw("incident", "message", "lab-a", str(rid + 40), "--body", "x")
+    assert code == 1 and f"#{rid + 40}" in err
     code, out, err = rw("incident", "open", "lab-a", "--report", str(rid), "--title", "Scam", "--severity", "4",
                         "--json")
     assert code == 0, err

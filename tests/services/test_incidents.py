@@ -115,7 +115,7 @@ def test_malformed_reports_and_oversized_evidence_change_nothing(w: World) -> No
         ({"urls": ["javascript:alert(1)"]}, InvalidInput, "not a web address"),
         ({"urls": [f"https://x.example/{i}" for i in range(21)]}, InvalidInput, "At most 20 URLs"),
         ({"evidence": [("big.png", "image/png", too_big)]}, rules.EvidenceTooLarge, "limit is"),
-        ({"evidence": [("run.exe", "application/x-msdownload", b"MZ")]}, InvalidInput, "accepted types"),
+        ({"evidence": [("run.exe", "application/x-msdownload", b"MZ")]}, InvalidInput, "Windows executable"),
         ({"evidence": [("../x.png", "image/png", PNG)]}, InvalidInput, "without slashes"),
         ({"evidence": [("e.png", "image/png", b"")]}, InvalidInput, "empty"),
         ({"evidence": [(f"{i}.png", "image/png", PNG) for i in range(6)]}, InvalidInput, "At most 5"),

@@ -55,7 +55,7 @@ def test_responder_pages_and_boundaries(browser_client: TestClient, sqlite_world
     w = released(sqlite_world)
     c = svc.challenge(w.rt)
     filed = svc.submit_report(w.rt, None, "lab-a", "echo", description="Fake CEO voice.", harm_category="fraud",
-                              evidence=[("a.png", "image/png", b"\x89PNG x")], challenge=c.challenge,
+                              evidence=[("a.png", "image/png", b"\x89PNG\r\n\x1a\n x")], challenge=c.challenge,
                               solution=rules.solve(c.challenge), ip="192.0.2.1")
     rid = filed.report_id
     assert browser_client.get("/orgs/lab-a/reports").status_code == 303  # sign in first

@@ -190,7 +190,7 @@ class DashboardOut(Out):
     open_incidents_by_severity: dict[int, int]
 
 
-def _decode(item: EvidenceIn) -> tuple[str, str, bytes]:
+def decode_evidence(item: EvidenceIn) -> tuple[str, str, bytes]:
     try:
         return item.filename, item.content_type, base64.b64decode(item.data_base64, validate=True)
     except (binascii.Error, ValueError):
@@ -214,7 +214,7 @@ def file_report(body: ReportIn, request: Request, rt: RuntimeDep, actor: MaybeAc
     observed = parse_instant(body.observed_at, "observed_at").replace(tzinfo=UTC) if body.observed_at else None
     filed = svc.submit_report(rt, actor, body.org, body.project, description=body.description,
                               harm_category=body.harm_category.value, urls=body.urls, observed_at=observed,
-                              contact=body.contact, evidence=[_decode(e) for e in body.evidence],
+                              contact=body.contact, evidence=[decode_evidence(e) for e in body.evidence],
                               challenge=body.challenge, solution=body.solution, ip=client_ip(request))
     return FiledOut(report_id=filed.report_id, followup_token=filed.followup_token,
                     followup_url=followup_url(rt, filed.followup_token),

@@ -76,6 +76,37 @@ def incident_triage(org: OrgArg, report_id: int,
     show(data, as_json, REPORT_COLUMNS)
 
 
+@incident_app.command("message")
+def incident_message(org: OrgArg, report_id: int,
+                     body: Annotated[str, typer.Option("--body", help="What to tell or ask the reporter")],
+                     as_json: JsonFlag = False) -> None:
+    """Write to a report's reporter: on their private follow-up page, and by email where they left an address."""
+    data = call(lambda c: c.post(f"/orgs/{org}/reports/{report_id}/messages", json={"body": body}))
+    if as_json:
+        show(data, True, [])
+    else:
+        where = f" and emailed to {data['emailed']} address(es)" if data["emailed"] else ""
+        console.print(f"Message #{data['id']} sent to the reporter of #{report_id} (on their follow-up page{where}).")
+
+
+@incident_app.command("thread")
+def incident_thread(org: OrgArg, report_id: int, as_json: JsonFlag = False) -> None:
+    """The messages between responders and a report's reporter, oldest first."""
+    data = call(lambda c: c.get(f"/orgs/{org}/reports/{report_id}/messages"))
+    if as_json:
+        show(data, True, [])
+        return
+    if not data:
+        console.print("[dim]No messages yet.[/]")
+    for m in data:  # messages are prose: printed whole, not squeezed into table cells
+        files = ", ".join(e["filename"] for e in m["evidence"])
+        console.print(f"[bold]#{m['id']} {m['author']}[/] ({m['sender']}) [dim]{m['created_at']}[/]")
+        console.print(m["body"], markup=False, highlight=False)
+        if files:
+            console.print(f"evidence: {files}", style="dim", markup=False, highlight=False)
+        console.print()
+
+
 @incident_app.command("open")
 def incident_open(org: OrgArg, report: Annotated[list[int], typer.Option(help="A report id (repeatable)")],
                   title: Annotated[str, typer.Option()], severity: Annotated[int, typer.Option(min=1, max=5)],

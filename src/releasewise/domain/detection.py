@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from enum import Enum
 
+from releasewise.domain import sniff as content
 from releasewise.errors import InvalidInput, TooLarge, UnsupportedMedia
 
 
@@ -56,33 +57,26 @@ def visibility(*, is_lead: bool, is_member: bool, is_partner: bool, mode: Detect
     return Visibility.public if mode is DetectionMode.public else None
 
 
-# Media the service checks, recognised by their first bytes (never by name or declared type).
+# Media the service checks, recognised by their first bytes (``domain/sniff.py``), never by name or declared type.
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 AUDIO_TYPES = ("audio/wav",)
 ACCEPTED = IMAGE_TYPES + AUDIO_TYPES
 
 
 def sniff(data: bytes) -> str | None:
-    """The media type of ``data`` from its magic bytes, or ``None``."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
-        return "audio/wav"
-    return None
+    """The media type of ``data`` from its magic bytes when the service checks it, else ``None``."""
+    media_type = content.sniff(data).media_type
+    return media_type if media_type in ACCEPTED else None
 
 
 def accepted_type(data: bytes) -> str:
     """The sniffed type, or an error that says what was found and what is accepted."""
-    media_type = sniff(data)
-    if media_type is None:
+    kind = content.sniff(data)
+    if kind.media_type not in ACCEPTED:
         raise UnsupportedMedia(
-            "The file is not a JPEG, PNG, WebP image or a WAV clip (judged by its content, not its name). "
-            "Convert it to one of these and check it again.", field="file")
-    return media_type
+            f"The file is {kind.label}, not a JPEG, PNG, WebP image or a WAV clip (judged by its content, not "
+            "its name). Convert it to one of these and check it again.", field="file")
+    return kind.media_type
 
 
 def check_size(size: int, limit: int) -> None:

@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import Enum
 from urllib.parse import urlsplit
 
+from releasewise.domain import sniff
 from releasewise.errors import Conflict, InvalidInput
 
 
@@ -120,30 +121,30 @@ def clean_urls(values: list[str]) -> list[str]:
 
 # Evidence ------------------------------------------------------------------------------------------
 
-EVIDENCE_TYPES = {
-    "image/png", "image/jpeg", "image/webp", "image/gif", "audio/wav", "audio/x-wav", "audio/mpeg", "audio/ogg",
-    "audio/flac", "video/mp4", "video/webm", "text/plain", "application/pdf",
-}
-MAX_EVIDENCE_FILES = 5
+# What evidence may be, by its real content (domain/sniff.py), never by its declared type or name.
+EVIDENCE_TYPES = frozenset(sniff.ACCEPTED)
+MAX_EVIDENCE_FILES = 5  # at filing, and in each reply of the reporter
+MAX_REPORT_EVIDENCE_FILES = 20  # a report with all its replies: bounds what one follow-up link can store
+MAX_REPLIES_PER_DAY = 20  # replies through one follow-up link in 24 hours
 
 
-def check_evidence(files: list[tuple[str, str, bytes]], max_bytes: int) -> None:
-    """Refuse unknown types, unsafe names, too many files, or files over ``max_bytes``."""
+def check_evidence(files: list[tuple[str, str, bytes]], max_bytes: int) -> list[tuple[str, str, bytes]]:
+    """Refuse unsafe names, too many files, empty or oversized files, and content that is not accepted
+    evidence or not what it claims to be; return the files with the media type their content shows."""
     if len(files) > MAX_EVIDENCE_FILES:
-        raise InvalidInput(f"At most {MAX_EVIDENCE_FILES} evidence files per report; you sent {len(files)}.",
+        raise InvalidInput(f"At most {MAX_EVIDENCE_FILES} evidence files at a time; you sent {len(files)}.",
                            field="evidence")
+    checked = []
     for name, content_type, data in files:
         if not name or len(name) > 200 or any(c in name for c in "/\\\0") or name.startswith("."):
             raise InvalidInput("Evidence file names must be 1–200 characters without slashes.", field="evidence")
-        base = (content_type or "").split(";")[0].strip().lower()
-        if base not in EVIDENCE_TYPES:
-            raise InvalidInput(f"Evidence '{name}' is of type '{base or 'unknown'}'; accepted types: "
-                               f"{', '.join(sorted(EVIDENCE_TYPES))}.", field="evidence")
         if not data:
             raise InvalidInput(f"Evidence '{name}' is empty.", field="evidence")
         if len(data) > max_bytes:
             raise EvidenceTooLarge(f"Evidence '{name}' is {len(data)} bytes; the limit is {max_bytes} bytes per "
                                    "file. Send a smaller excerpt or a link instead.", field="evidence")
+        checked.append((name, sniff.check_content(name, content_type, data).media_type, data))
+    return checked
 
 
 # Proof of work -------------------------------------------------------------------------------------

@@ -78,6 +78,7 @@ class Action(str, Enum):
     detection_view = "detection.view"
     # precedent library
     precedent_publish = "precedent.publish"
+    report_message = "report.message"
 
 
 _ALL = frozenset(Role)
@@ -132,6 +133,7 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.detection_view: _LEADS,
     # precedent library (publishing a redacted decision record to every visitor of the instance)
     Action.precedent_publish: _LEADS,
+    Action.report_message: _LEADS,
 }
 
 # Actions that only read; a token needs the ``write`` scope for all others.

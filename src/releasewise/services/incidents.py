@@ -43,8 +43,8 @@ from releasewise.services.audit import append_event, record
 from releasewise.services.authz import authorize
 from releasewise.services.runtime import Actor, PendingAudit, Runtime
 from releasewise.store.models import Asset, Organization, Project, User
-from releasewise.store.models_plans import ReleasePlan
 from releasewise.store.models_incidents import Incident, IncidentAction, MisuseReport, ReportEvidence
+from releasewise.store.models_plans import ReleasePlan
 
 ANONYMOUS_LABEL = "anonymous reporter"
 # The secret follows "/invitations/", which the access-log filter (logsafe.py) redacts.
@@ -167,7 +167,7 @@ def _ip_digest(rt: Runtime, ip: str) -> str:
     return hmac.new(_key(rt), f"report-ip:{ip}".encode(), hashlib.sha256).hexdigest()
 
 
-def _evidence_views(session: Session, report_id: int) -> tuple[EvidenceView, ...]:
+def evidence_views(session: Session, report_id: int) -> tuple[EvidenceView, ...]:
     rows = session.scalars(select(ReportEvidence).where(ReportEvidence.report_id == report_id)
                            .order_by(ReportEvidence.id))
     return tuple(EvidenceView(e.id, e.filename, e.content_type, e.size, e.sha256) for e in rows)
@@ -187,11 +187,11 @@ def _report_view(session: Session, org: Organization, r: MisuseReport, now: date
         observed_at=r.observed_at, reporter=reporter, reporter_contact=r.reporter_contact,
         incident_id=r.incident_id, duplicate_of_id=r.duplicate_of_id, created_at=r.created_at,
         updated_at=r.updated_at, age_days=max(0, (now - r.created_at).days),
-        evidence=_evidence_views(session, r.id),
+        evidence=evidence_views(session, r.id),
         next_statuses=tuple(s.value for s in rules.ReportStatus if s in rules.TRANSITIONS[status]))
 
 
-def _load_report(session: Session, org: Organization, report_id: int) -> MisuseReport:
+def load_report(session: Session, org: Organization, report_id: int) -> MisuseReport:
     report = session.get(MisuseReport, report_id)
     if report is None or report.org_id != org.id:
         raise NotFound(f"No misuse report #{report_id} in {org.name}.")
@@ -218,6 +218,25 @@ def _incident_view(session: Session, org: Organization, i: Incident, now: dateti
         created_at=i.created_at, updated_at=i.updated_at, resolved_at=i.resolved_at,
         reports=tuple(_report_view(session, org, r, now) for r in reports),
         actions=tuple(ActionView(a.id, a.kind, a.target, a.note, a.actor_label, a.created_at) for a in actions))
+
+
+def store_evidence(rt: Runtime, session: Session, report: MisuseReport, files: Sequence[tuple[str, str, bytes]],
+                    now: datetime) -> list[int]:
+    """Store checked evidence (name, detected media type, bytes) under the report; the new rows' ids."""
+    store = evidence_store(rt)
+    rows = []
+    for name, media_type, data in files:
+        sha = hashlib.sha256(data).hexdigest()
+        if not store.exists(sha):
+            key = f"ev{report.id}x{sha[:16]}"
+            store.append(key, 0, 0, data, sha)
+            store.commit(key, 0, sha)
+        row = ReportEvidence(report_id=report.id, filename=name, size=len(data), sha256=sha, content_type=media_type,
+                             created_at=now)
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    return [row.id for row in rows]
 
 
 def _move(report: MisuseReport, target: rules.ReportStatus, now: datetime) -> str:
@@ -288,8 +307,7 @@ def submit_report(rt: Runtime, actor: Actor | None, org_slug: str, project_slug:
     url_list = rules.clean_urls(list(urls))
     observed = _observed(observed_at, now)
     contact = clean_email(contact) if (contact or "").strip() else ""
-    files = list(evidence)
-    rules.check_evidence(files, rt.settings.report_max_evidence_bytes)
+    files = rules.check_evidence(list(evidence), rt.settings.report_max_evidence_bytes)
     rules.verify_challenge(_key(rt), challenge, solution, now, min_bits=rt.settings.report_pow_bits)
     ip_digest = _ip_digest(rt, ip)
     raw = new_secret()
@@ -321,15 +339,7 @@ def submit_report(rt: Runtime, actor: Actor | None, org_slug: str, project_slug:
         except IntegrityError:
             raise InvalidInput("This challenge was already used; fetch a new one and solve it.",
                                field="challenge") from None
-        store = evidence_store(rt)
-        for name, content_type, data in files:
-            sha = hashlib.sha256(data).hexdigest()
-            if not store.exists(sha):
-                key = f"ev{report.id}x{sha[:16]}"
-                store.append(key, 0, 0, data, sha)
-                store.commit(key, 0, sha)
-            session.add(ReportEvidence(report_id=report.id, filename=name, size=len(data), sha256=sha,
-                                       content_type=content_type.split(";")[0].strip().lower(), created_at=now))
+        store_evidence(rt, session, report, files, now)
         append_event(session, now, org_id=org.id, actor_user_id=actor.user_id if actor else None,
                      actor_label=actor.label if actor else ANONYMOUS_LABEL, action="report.filed",
                      target_type="misuse_report", target_id=report.id,
@@ -338,18 +348,25 @@ def submit_report(rt: Runtime, actor: Actor | None, org_slug: str, project_slug:
         return FiledView(report.id, raw, expires)
 
 
+def report_for_link(session: Session, raw: str, now: datetime) -> MisuseReport:
+    """The report a follow-up link secret opens (looked up by its digest), or NotFound if unknown or expired."""
+    report = session.scalar(select(MisuseReport).where(MisuseReport.followup_digest == digest(raw or "")))
+    if report is None or report.followup_expires_at is None:
+        raise NotFound("This follow-up link is not valid. Check that you copied all of it.")
+    if report.followup_expires_at <= now:
+        raise NotFound("This follow-up link has expired. File a new report if the misuse continues.")
+    return report
+
+
 def followup(rt: Runtime, raw: str) -> FollowupView:
     """What a reporter sees through their private link: status only, no responder identities."""
     now = rt.clock.now()
     with rt.read() as session:
-        report = session.scalar(select(MisuseReport).where(MisuseReport.followup_digest == digest(raw or "")))
-        if report is None or report.followup_expires_at is None:
-            raise NotFound("This follow-up link is not valid. Check that you copied all of it.")
-        if report.followup_expires_at <= now:
-            raise NotFound("This follow-up link has expired. File a new report if the misuse continues.")
+        report = report_for_link(session, raw, now)
         project = session.get(Project, report.project_id)
         org = session.get(Organization, report.org_id)
         assert project is not None and org is not None
+        assert report.followup_expires_at is not None  # report_for_link refuses links without an expiry
         files = session.scalar(select(func.count()).select_from(ReportEvidence)
                                .where(ReportEvidence.report_id == report.id)) or 0
         return FollowupView(project.name, org.name, report.harm_category, report.status, report.created_at,
@@ -376,7 +393,7 @@ def list_reports(rt: Runtime, actor: Actor, org_slug: str, *, status: str = "") 
 def get_report(rt: Runtime, actor: Actor, org_slug: str, report_id: int) -> ReportView:
     with rt.read() as session:
         org, _ = authorize(session, actor, org_slug, Action.report_view)
-        return _report_view(session, org, _load_report(session, org, report_id), rt.clock.now())
+        return _report_view(session, org, load_report(session, org, report_id), rt.clock.now())
 
 
 def get_evidence(rt: Runtime, actor: Actor, org_slug: str, report_id: int, evidence_id: int,
@@ -384,7 +401,7 @@ def get_evidence(rt: Runtime, actor: Actor, org_slug: str, report_id: int, evide
     """An evidence file for a responder; each viewing is audited."""
     with rt.write() as session:
         org, _ = authorize(session, actor, org_slug, Action.report_view)
-        report = _load_report(session, org, report_id)
+        report = load_report(session, org, report_id)
         row = session.get(ReportEvidence, evidence_id)
         if row is None or row.report_id != report.id:
             raise NotFound(f"No evidence file #{evidence_id} on report #{report_id}.")
@@ -407,7 +424,7 @@ def triage(rt: Runtime, actor: Actor, org_slug: str, report_id: int, *, status: 
     now = rt.clock.now()
     with rt.write() as session:
         org, _ = authorize(session, actor, org_slug, Action.report_triage)
-        report = _load_report(session, org, report_id)
+        report = load_report(session, org, report_id)
         summary: dict[str, Any] = {}
         if target is not None:
             summary["before"] = _move(report, target, now)
@@ -424,8 +441,8 @@ def merge_duplicate(rt: Runtime, actor: Actor, org_slug: str, report_id: int, *,
     now = rt.clock.now()
     with rt.write() as session:
         org, _ = authorize(session, actor, org_slug, Action.report_triage)
-        report = _load_report(session, org, report_id)
-        original = _load_report(session, org, duplicate_of)
+        report = load_report(session, org, report_id)
+        original = load_report(session, org, duplicate_of)
         if original.id == report.id:
             raise InvalidInput("A report cannot duplicate itself.", field="duplicate_of")
         if original.project_id != report.project_id:
@@ -478,7 +495,7 @@ def open_incident(rt: Runtime, actor: Actor, org_slug: str, *, report_ids: Seque
     now = rt.clock.now()
     with rt.write() as session:
         org, _ = authorize(session, actor, org_slug, Action.incident_manage)
-        reports = [_load_report(session, org, rid) for rid in ids]
+        reports = [load_report(session, org, rid) for rid in ids]
         if len({r.project_id for r in reports}) != 1:
             raise InvalidInput("All reports of an incident must be about the same project.", field="report_ids")
         incident = Incident(org_id=org.id, project_id=reports[0].project_id, title=title, description=description,
@@ -499,7 +516,7 @@ def link_report(rt: Runtime, actor: Actor, org_slug: str, incident_id: int, repo
     with rt.write() as session:
         org, _ = authorize(session, actor, org_slug, Action.incident_manage)
         incident = _load_incident(session, org, incident_id, lock=True)
-        report = _load_report(session, org, report_id)
+        report = load_report(session, org, report_id)
         if report.incident_id == incident.id:
             raise Conflict(f"Report #{report.id} is already part of incident #{incident.id}.")
         _link(session, report, incident, now)

@@ -31,7 +31,7 @@ from releasewise.domain.access import AccessFacts, Admission, admits, clean_file
 from releasewise.domain.roles import Action, Role, Scope, explain
 from releasewise.domain.tiers import Tier
 from releasewise.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from releasewise.services.audit import record
+from releasewise.services.audit import append_event, record
 from releasewise.services.authz import authorize
 from releasewise.services.runtime import Actor, PendingAudit, Runtime
 from releasewise.store.models import Asset, Membership, Organization, Project
@@ -558,3 +558,29 @@ def log_download(rt: Runtime, actor: Actor | None, ticket: FileTicket, *, sent_b
             user_id=actor.user_id if actor else None, username=actor.username if actor else "",
             grant_id=ticket.context.admission.grant_id, basis=ticket.context.admission.basis, path=ticket.path,
             bytes=sent_bytes, range_start=range_start, via=via[:20], ip=ip[:64], at=rt.clock.now()))
+
+
+def still_admitted(rt: Runtime, actor: Actor | None, ticket: FileTicket) -> bool:
+    """Whether ``actor`` may still download ``ticket``'s file, asked again mid-transfer.
+
+    The same decision as at the start of the request (tier, membership, grant, agreement), so a
+    revoked grant or a narrowed tier also stops a download already under way.
+    """
+    ctx = ticket.context
+    try:
+        with rt.read() as session:
+            access_context(session, rt, actor, ctx.org_slug, f"{ctx.project_slug}-{ctx.asset_slug}")
+    except (AccessGated, NotFound):
+        return False
+    return True
+
+
+def record_stopped_download(rt: Runtime, actor: Actor | None, ticket: FileTicket, *, sent_bytes: int) -> None:
+    """Audit a download cut off mid-transfer because access ended while it ran."""
+    ctx = ticket.context
+    with rt.write() as session:
+        append_event(session, rt.clock.now(), org_id=ctx.org_id, actor_user_id=actor.user_id if actor else None,
+                     actor_label=actor.label if actor else "anonymous", action="download.stopped",
+                     target_type="asset", target_id=f"{ctx.project_slug}/{ctx.asset_slug}",
+                     summary={"file": ticket.path, "sent_bytes": sent_bytes, "grant": ctx.admission.grant_id,
+                              "why": "access ended during the download"})

@@ -82,3 +82,25 @@ class IncidentAction(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     actor_label: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
+
+
+class ReportMessage(Base):
+    """One message in the private thread between the organisation's responders and a report's reporter.
+
+    Reporters write through their follow-up link, so their messages name no one; a responder's
+    message keeps who wrote it for the organisation, and the reporter is only ever shown the
+    organisation's name. Evidence a reporter adds with a reply is a ``ReportEvidence`` row of the
+    report, listed here by id.
+    """
+
+    __tablename__ = "report_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("misuse_reports.id", ondelete="CASCADE"), index=True)
+    sender: Mapped[str] = mapped_column(String(20))  # "responder" or "reporter"
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_label: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    evidence_ids: Mapped[list[int]] = mapped_column(JSON)
+    emailed: Mapped[int] = mapped_column(default=0)  # emails sent: to the reporter, or telling responders
+    created_at: Mapped[datetime]

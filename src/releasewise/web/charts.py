@@ -151,7 +151,7 @@ def spread_chart(disagreements: Sequence[Mapping[str, Any]]) -> str:
 
 
 STATE_COLOURS = {"opened": "#1f7a4d", "ready": "#3650d6", "waiting": "#d64545", "scheduled": "#8a94a8",
-                 "blocked": "#c5cdda"}
+                 "blocked": "#c5cdda", "pending": "#b45309"}
 
 
 def plan_timeline(stages: Sequence[Mapping[str, Any]], now: Any) -> str:

@@ -17,6 +17,7 @@ from releasewise.domain import incidents as rules
 from releasewise.errors import InvalidInput, ReleasewiseError
 from releasewise.services import incidents as svc
 from releasewise.services import orgs
+from releasewise.services import report_messages as messages
 from releasewise.services.runtime import Actor, Runtime
 from releasewise.web import security
 from releasewise.web.rendering import render
@@ -96,9 +97,42 @@ async def file_report(request: Request, rt: RT, actor: MaybeUser, org_slug: str,
     return await run_in_threadpool(respond)
 
 
+def _followup_page(request: Request, rt: Runtime, token: str, *, error: str = "", body: str = "",
+                   status_code: int = 200) -> Response:
+    thread = messages.reporter_thread(rt, token)
+    return _private(render(request, "incidents/followup.html", {
+        "f": thread.report, "limits": thread, "thread": thread.messages, "action": F.format(token=token), "error": error, "body": body,
+        "max_bytes": rt.settings.report_max_evidence_bytes, "types": sorted(rules.EVIDENCE_TYPES)},
+        status_code=status_code))
+
+
 @router.get(F, response_class=HTMLResponse)
 def followup_page(request: Request, rt: RT, token: str) -> Response:
-    return _private(render(request, "incidents/followup.html", {"f": svc.followup(rt, token)}))
+    return _followup_page(request, rt, token)
+
+
+@router.post(F, response_class=HTMLResponse)
+async def followup_reply(request: Request, rt: RT, token: str) -> Response:
+    """The reporter answers the responders, with more evidence if they like (same checks as at filing)."""
+    max_bytes = rt.settings.report_max_evidence_bytes
+    form = await request.form(max_files=rules.MAX_EVIDENCE_FILES + 1)
+    security.check_csrf(request, str(form.get("csrf_token", "")))
+    body = str(form.get("body", ""))
+    files: list[tuple[str, str, bytes]] = []
+    for item in form.getlist("evidence"):
+        if isinstance(item, UploadFile) and item.filename:
+            files.append((item.filename, item.content_type or "", await item.read(max_bytes + 1)))
+
+    def respond() -> Response:
+        try:
+            messages.reply_as_reporter(rt, token, body=body, evidence=files)
+        except ReleasewiseError as exc:
+            if exc.status_code == 404:
+                raise
+            return _followup_page(request, rt, token, error=exc.message, body=body, status_code=exc.status_code)
+        return _private(redirect(F.format(token=token) + "#thread", "Your message was sent to the lab's responders."))
+
+    return await run_in_threadpool(respond)
 
 
 # Responders: queue, report, incidents -----------------------------------------------------------------
@@ -127,7 +161,14 @@ def report_page(request: Request, rt: RT, actor: User, org_slug: str, report_id:
     open_incidents = [i for i in svc.list_incidents(rt, actor, org_slug)
                       if i.status == "open" and i.project_slug == report.project_slug]
     return _private(render(request, "incidents/report.html", {
-        "org": org, "r": report, "incidents": open_incidents, "severities": SEVERITIES}))
+        "org": org, "r": report, "incidents": open_incidents, "severities": SEVERITIES,
+        "thread": messages.thread(rt, actor, org_slug, report_id)}))
+
+
+@router.post(REP + "/{report_id}/messages", dependencies=[CSRF])
+def message_reporter(rt: RT, actor: User, org_slug: str, report_id: Id, body: Annotated[str, Form()] = "") -> Response:
+    return _act(f"/orgs/{org_slug}/reports/{report_id}#thread", "Message sent to the reporter.",
+                lambda: messages.send_to_reporter(rt, actor, org_slug, report_id, body=body))
 
 
 @router.post(REP + "/{report_id}/triage", dependencies=[CSRF])
@@ -214,6 +255,19 @@ def update_incident(rt: RT, actor: User, org_slug: str, incident_id: Id, severit
                     resolve: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "") -> Response:
     return _act(f"/orgs/{org_slug}/incidents/{incident_id}", "Incident updated.", lambda: svc.update_incident(
         rt, actor, org_slug, incident_id, severity=_severity(severity), resolve=resolve == "yes", note=note))
+
+
+@router.post(INC + "/{incident_id}/message-reporter", dependencies=[CSRF])
+def incident_message_reporter(rt: RT, actor: User, org_slug: str, incident_id: Id,
+                              report_id: Annotated[int, Form(ge=1, le=MAX_ID)],
+                              body: Annotated[str, Form()] = "") -> Response:
+    """Write to the reporter of one of the incident's reports without leaving the incident."""
+    def send() -> object:
+        if report_id not in {r.id for r in svc.get_incident(rt, actor, org_slug, incident_id).reports}:
+            raise InvalidInput(f"Report #{report_id} is not part of incident #{incident_id}.", field="report_id")
+        return messages.send_to_reporter(rt, actor, org_slug, report_id, body=body)
+
+    return _act(f"/orgs/{org_slug}/incidents/{incident_id}", f"Message sent to the reporter of #{report_id}.", send)
 
 
 @router.post(INC + "/{incident_id}/revoke-grant", dependencies=[CSRF])
