@@ -114,3 +114,20 @@ def test_public_certificates(api: TestClient, sqlite_world: World) -> None:
     chain = api.get("/api/v1/orgs/lab-a/credential-certificate")
     assert chain.status_code == 200 and chain.text.count("BEGIN CERTIFICATE") == 2
     assert api.get("/api/v1/orgs/nope/credential-certificate").status_code == 404
+
+
+def test_report_evidence_checks_for_responders_only(api: TestClient, sqlite_world: World) -> None:
+    from releasewise.services import evidence_checks
+    from tests.services.test_incidents import file_report, released
+
+    rt = released(sqlite_world).rt
+    marked = mark(api, bearer(sqlite_world, sqlite_world.lead))
+    filed = file_report(rt, evidence=[("frame.jpg", "image/jpeg", strip(marked))])
+    path = f"/api/v1/orgs/lab-a/reports/{filed.report_id}/evidence-checks"
+    lead = bearer(sqlite_world, sqlite_world.lead)
+    assert api.get(path, headers=lead).json() == []
+    evidence_checks.check_pending(rt)
+    checks = api.get(path, headers=lead).json()
+    assert checks[0]["detected"] is True and "release v3" in checks[0]["summary"]
+    assert api.get(path, headers=bearer(sqlite_world, sqlite_world.researcher)).status_code == 403
+    assert api.get(path, headers=bearer(sqlite_world, sqlite_world.outsider)).status_code == 404

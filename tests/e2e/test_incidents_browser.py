@@ -7,11 +7,12 @@ from typing import Any
 import pytest
 
 from releasewise.errors import NotFound
-from releasewise.services import registry
+from releasewise.services import evidence_checks, provenance, registry
 from releasewise.services.registry import AccessGated
 from releasewise.services.runtime import Runtime
 from tests.conftest import PASSWORD, build_world, make_user
 from tests.hfapi.support import gated_setup, publish, request_and_approve
+from tests.services.test_detection import photo_bytes, strip
 from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -33,8 +34,12 @@ def test_anonymous_report_to_incident_to_revoked_grant(browser: Any, live_server
     publish(sqlite_rt, world.researcher, {"w.bin": b"weights"})
     gated_setup(sqlite_rt, world.lead)
     sam = make_user(sqlite_rt, "sam")
-    request_and_approve(sqlite_rt, sam, world.lead)
+    grant = request_and_approve(sqlite_rt, sam, world.lead)
     assert can_download(sqlite_rt, sam)
+    # Sam's hosted generations carry the model's watermark with Sam's grant; one ends up in a scam video,
+    # re-encoded by the platform (no content credential left).
+    leaked = provenance.mark_output(sqlite_rt, world.researcher, "lab-a", "echo", "weights-1b", release="v3",
+                                    data=photo_bytes(), grant_id=grant)
 
     reporter = browser.new_context().new_page()
     reporter.goto(f"{url}/report/lab-a/echo")
@@ -42,7 +47,7 @@ def test_anonymous_report_to_incident_to_revoked_grant(browser: Any, live_server
     reporter.fill("textarea[name=description]", "A cloned voice of our CEO called staff asking for transfers.")
     reporter.fill("textarea[name=urls]", "https://video.example/watch?v=42")
     reporter.set_input_files("input[name=evidence]", files=[
-        {"name": "call.wav", "mimeType": "audio/wav", "buffer": b"RIFF\x00\x00\x00\x00WAVEfmt watermarked"}])
+        {"name": "video-frame.jpg", "mimeType": "image/jpeg", "buffer": strip(leaked.data)}])
     reporter.click("#report-form button[type=submit]")
     reporter.wait_for_selector("#followup-link")
     link = reporter.get_attribute("#followup-link", "href")
@@ -56,10 +61,15 @@ def test_anonymous_report_to_incident_to_revoked_grant(browser: Any, live_server
     lead.fill("input[name=password]", PASSWORD)
     lead.click("button[type=submit]")
     lead.wait_for_url(url + "/orgs/lab-a/reports")
+    evidence_checks.check_pending(sqlite_rt)  # what the server's reconciler does in the background
+    lead.reload()
     row = lead.locator("#report-queue tbody tr").first
     assert "fraud" in row.text_content() and "new" in row.text_content()
+    assert "watermark traced" in row.text_content()
     row.locator("a").first.click()
-    assert "anonymous" in lead.content() and "call.wav" in lead.content()
+    assert "anonymous" in lead.content() and "video-frame.jpg" in lead.content()
+    traced = lead.text_content("[data-testid^=evidence-check]")
+    assert f"grant #{grant}" in traced and "sam" in traced and "release v3" in traced
     lead.select_option("#triage-form select[name=status]", "triaged")
     lead.select_option("#triage-form select[name=severity]", "4")
     lead.click("#triage-form button[type=submit]")
@@ -69,6 +79,8 @@ def test_anonymous_report_to_incident_to_revoked_grant(browser: Any, live_server
     lead.click("#incident-form button[type=submit]")
     lead.wait_for_selector("#incident-status")
     assert "CEO voice-clone transfer scam" in lead.text_content("h2")
+    assert lead.input_value("#revoke-form select[name=grant_id]") == str(grant)  # preselected: traced
+    assert "traced by evidence" in lead.text_content("#revoke-form")
     lead.fill("#revoke-form input[name=reason]", "The watermark in the evidence traces to this grant.")
     lead.click("#revoke-form button[type=submit]")
     lead.wait_for_selector(".flash")

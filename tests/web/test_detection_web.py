@@ -44,3 +44,27 @@ def test_settings_page_is_for_leads_of_the_org(browser_client: TestClient, sqlit
     assert bad.status_code == 303
     assert detection.settings(sqlite_world.rt, sqlite_world.lead, "lab-a").projects[0].mode == "public"
     assert detection.settings(sqlite_world.rt, sqlite_world.lead, "lab-a").retention_days == 0
+
+
+def test_evidence_check_shows_on_report_queue_and_incident(browser_client: TestClient, sqlite_world: World) -> None:
+    from releasewise.services import evidence_checks, incidents, provenance
+    from tests.hfapi.support import gated_setup, request_and_approve
+    from tests.services.test_detection import MODEL, strip
+    from tests.services.test_incidents import file_report, released
+
+    rt = released(sqlite_world).rt
+    gated_setup(rt, sqlite_world.lead)
+    grant = request_and_approve(rt, sqlite_world.viewer, sqlite_world.lead)
+    out = provenance.mark_output(rt, sqlite_world.lead, "lab-a", "echo", MODEL, release="v3", data=photo_bytes(),
+                                 grant_id=grant)
+    filed = file_report(rt, evidence=[("frame.jpg", "image/jpeg", strip(out.data))])
+    sign_in(browser_client, "leo")
+    pending = browser_client.get(f"/orgs/lab-a/reports/{filed.report_id}").text
+    assert "Detection check pending" in pending
+    evidence_checks.check_pending(rt)
+    page = browser_client.get(f"/orgs/lab-a/reports/{filed.report_id}").text
+    assert f"grant #{grant}" in page and "watermark traced" in page
+    assert "watermark traced" in browser_client.get("/orgs/lab-a/reports").text
+    incident = incidents.open_incident(rt, sqlite_world.lead, "lab-a", report_ids=[filed.report_id], title="Leak",
+                                       severity=3)
+    assert "traced by evidence" in browser_client.get(f"/orgs/lab-a/incidents/{incident.id}").text

@@ -16,10 +16,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse, Response
 
 from releasewise.api.deps import ActorDep, RuntimeDep
-from releasewise.api.schemas import Out, StrictModel
+from releasewise.api.schemas import Id, Out, StrictModel
 from releasewise.domain import detection as rules
 from releasewise.errors import InvalidInput
-from releasewise.services import detection, provenance
+from releasewise.services import detection, evidence_checks, provenance
 from releasewise.services.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["provenance"])
@@ -268,3 +268,19 @@ def checks(org: str, rt: RuntimeDep, actor: ActorDep,
            limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[CheckOut]:
     """Checks that matched this organisation's marks: who traced them, when, and what they were told."""
     return [CheckOut.model_validate(c) for c in detection.list_checks(rt, actor, org, limit=limit)]
+
+
+class EvidenceCheckOut(Out):
+    evidence_id: int
+    checked_at: datetime
+    detected: bool
+    credential_status: str
+    grant_id: int | None
+    summary: str
+
+
+@router.get("/orgs/{org}/reports/{report_id}/evidence-checks", response_model=list[EvidenceCheckOut])
+def report_evidence_checks(org: str, report_id: Id, rt: RuntimeDep, actor: ActorDep) -> list[EvidenceCheckOut]:
+    """Detection results of a report's evidence files (responders); files not listed are still pending."""
+    checks = evidence_checks.for_report(rt, actor, org, report_id)
+    return [EvidenceCheckOut.model_validate(c) for _, c in sorted(checks.items())]

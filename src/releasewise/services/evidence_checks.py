@@ -99,3 +99,13 @@ def detected_reports(rt: Runtime, actor: Actor, org_slug: str) -> set[int]:
         org, _ = authorize(session, actor, org_slug, Action.report_view)
         return set(session.scalars(select(EvidenceCheck.report_id).where(EvidenceCheck.org_id == org.id,
                                                                          EvidenceCheck.detected.is_(True))))
+
+
+def traced_grants(rt: Runtime, actor: Actor, org_slug: str, incident_id: int) -> set[int]:
+    """Grants that evidence of the incident's reports traces to: the ones to consider revoking first."""
+    with rt.read() as session:
+        org, _ = authorize(session, actor, org_slug, Action.incident_view)
+        reports = select(MisuseReport.id).where(MisuseReport.org_id == org.id, MisuseReport.incident_id == incident_id)
+        return {g for g in session.scalars(select(EvidenceCheck.grant_id).where(
+            EvidenceCheck.org_id == org.id, EvidenceCheck.report_id.in_(reports),
+            EvidenceCheck.grant_id.is_not(None))) if g is not None}

@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 from releasewise.api.schemas import MAX_ID, Id
 from releasewise.domain import incidents as rules
 from releasewise.errors import InvalidInput, ReleasewiseError
+from releasewise.services import evidence_checks
 from releasewise.services import incidents as svc
 from releasewise.services import orgs
 from releasewise.services import report_messages as messages
@@ -151,7 +152,8 @@ def queue_page(request: Request, rt: RT, actor: User, org_slug: str,
     org = orgs.get_org(rt, actor, org_slug)
     return render(request, "incidents/queue.html", {
         "org": org, "reports": svc.list_reports(rt, actor, org_slug, status=status), "status": status,
-        "statuses": [s.value for s in rules.ReportStatus], "dash": svc.dashboard(rt, actor, org_slug)})
+        "statuses": [s.value for s in rules.ReportStatus], "dash": svc.dashboard(rt, actor, org_slug),
+        "traced": evidence_checks.detected_reports(rt, actor, org_slug)})
 
 
 @router.get(REP + "/{report_id}", response_class=HTMLResponse)
@@ -162,7 +164,8 @@ def report_page(request: Request, rt: RT, actor: User, org_slug: str, report_id:
                       if i.status == "open" and i.project_slug == report.project_slug]
     return _private(render(request, "incidents/report.html", {
         "org": org, "r": report, "incidents": open_incidents, "severities": SEVERITIES,
-        "thread": messages.thread(rt, actor, org_slug, report_id)}))
+        "thread": messages.thread(rt, actor, org_slug, report_id),
+        "checks": evidence_checks.for_report(rt, actor, org_slug, report_id)}))
 
 
 @router.post(REP + "/{report_id}/messages", dependencies=[CSRF])
@@ -247,7 +250,7 @@ def incident_page(request: Request, rt: RT, actor: User, org_slug: str, incident
     incident = svc.get_incident(rt, actor, org_slug, incident_id)
     return _private(render(request, "incidents/incident.html", {
         "org": org, "i": incident, "choices": _actor_may_act(rt, actor, org_slug, incident_id),
-        "severities": SEVERITIES}))
+        "severities": SEVERITIES, "traced": evidence_checks.traced_grants(rt, actor, org_slug, incident_id)}))
 
 
 @router.post(INC + "/{incident_id}", dependencies=[CSRF])
