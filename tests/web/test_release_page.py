@@ -41,3 +41,21 @@ def test_public_page_is_opt_in_and_shows_no_private_detail(browser_client: TestC
     release_page.set_public_page(w.rt, w.lead, "lab-a", "echo", enabled=False)
     assert browser_client.get("/p/lab-a/echo").status_code == 404
     assert browser_client.get("/p/lab-b/secret").status_code == 404
+
+
+def test_public_page_says_how_outputs_are_marked_and_who_may_trace_them(browser_client: TestClient,
+                                                                       sqlite_world: World) -> None:
+    from releasewise.services import detection, provenance
+    from tests.services.test_detection import photo_bytes
+
+    w = sqlite_world
+    release_page.set_public_page(w.rt, w.lead, "lab-a", "echo", enabled=True)
+    assert "detection-access" not in browser_client.get("/p/lab-a/echo").text  # nothing marked yet
+    provenance.mark_output(w.rt, w.researcher, "lab-a", "echo", "weights-1b", release="v1",
+                           data=photo_bytes(size=128))
+    text = browser_client.get("/p/lab-a/echo").text
+    assert "credential-certificate" in text and "detection partners" in text
+    detection.set_mode(w.rt, w.lead, "lab-a", "echo", "public")
+    assert '/detect">check a file</a>' in browser_client.get("/p/lab-a/echo").text
+    detection.set_mode(w.rt, w.lead, "lab-a", "echo", "off")
+    assert "not offered" in browser_client.get("/p/lab-a/echo").text

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from releasewise.domain import decisions as decision_rules
 from releasewise.domain.roles import Action
 from releasewise.domain.tiers import Tier
 from releasewise.errors import NotFound
+from releasewise.domain.detection import DEFAULT_MODE
 from releasewise.services import disclosure, signing
 from releasewise.services.audit import record
 from releasewise.services.authz import authorize
@@ -27,6 +28,7 @@ from releasewise.services.runtime import Actor, Runtime
 from releasewise.store.models import Asset, Organization, Project
 from releasewise.store.models_assessment import DecisionRow
 from releasewise.store.models_plans import PlanStage, ReleasePlan
+from releasewise.store.models_provenance import ProjectDetection, WatermarkKeyRow
 
 REQUESTABLE = {Tier.vetted_researchers.value, Tier.registered.value, Tier.public.value}
 
@@ -66,6 +68,8 @@ class PublicPage:
     decisions: tuple[PublicDecision, ...]
     disclosures: tuple[disclosure.PublicSummaryView, ...]
     signing_keys: tuple[signing.KeyView, ...]
+    detection_mode: str = DEFAULT_MODE.value  # who may trace the project's watermarks (domain/detection.py)
+    marked_models: int = 0  # models of the project whose outputs carry watermarks
 
 
 def set_public_page(rt: Runtime, actor: Actor, org_slug: str, project_slug: str, *, enabled: bool) -> bool:
@@ -115,6 +119,10 @@ def public_page(rt: Runtime, org_slug: str, project_slug: str) -> PublicPage:
                                      .order_by(DecisionRow.decided_at.desc())))
         page_base = (org.slug, org.name, project.slug, project.name, project.description, project.modality)
         plan_status = plan.status if plan else None
+        detection_row = session.get(ProjectDetection, project.id)
+        marked = session.scalar(select(func.count(func.distinct(WatermarkKeyRow.asset_id)))
+                                .where(WatermarkKeyRow.project_id == project.id)) or 0
     return PublicPage(*page_base, assets, stages, plan_status, decisions,
                       tuple(disclosure.public_summaries(rt, org_slug, project_slug)),
-                      tuple(signing.public_keys(rt, org_slug)))
+                      tuple(signing.public_keys(rt, org_slug)),
+                      detection_row.mode if detection_row else DEFAULT_MODE.value, marked)
