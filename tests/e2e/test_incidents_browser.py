@@ -70,6 +70,9 @@ def test_anonymous_report_to_incident_to_revoked_grant(browser: Any, live_server
     assert "anonymous" in lead.content() and "video-frame.jpg" in lead.content()
     traced = lead.text_content("[data-testid^=evidence-check]")
     assert f"grant #{grant}" in traced and "sam" in traced and "release v3" in traced
+    lead.set_viewport_size({"width": 375, "height": 800})  # triage on a phone: nothing runs off the side
+    assert lead.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    lead.set_viewport_size({"width": 1280, "height": 800})
     lead.select_option("#triage-form select[name=status]", "triaged")
     lead.select_option("#triage-form select[name=severity]", "4")
     lead.click("#triage-form button[type=submit]")
