@@ -109,7 +109,7 @@ def _read_chunk(fh: FileIO, buffer: bytearray, length: int, hasher: Any) -> tupl
 
 def _pieces(view: memoryview) -> Iterator[bytes]:
     """The request body in 1 MiB pieces: one copy each, which stays in the CPU cache and reuses the same
-    heap memory (a whole 16 MiB chunk as ``bytes`` would be fresh pages from the kernel every time)."""
+    heap memory (a whole chunk as ``bytes`` would be fresh pages from the kernel every time)."""
     for at in range(0, len(view), _SEND_PIECE):
         yield bytes(view[at:at + _SEND_PIECE])
 
@@ -158,7 +158,8 @@ def _raise_problem(response: httpx.Response) -> None:
 def push(target: Annotated[str, typer.Argument(help="ORG/PROJECT/ASSET")],
          folder: Annotated[Path, typer.Argument(help="Folder whose files become the new version.")],
          note: Annotated[str, typer.Option(help="A short note stored with the version.")] = "",
-         chunk_mib: Annotated[int, typer.Option("--chunk-mib", min=1, max=256, help="Chunk size in MiB.")] = 16,
+         chunk_mib: Annotated[int, typer.Option("--chunk-mib", min=1, max=256,
+                                                help="Chunk size in MiB (the client holds two).")] = 32,
          as_json: JsonFlag = False) -> None:
     """Upload a folder as a new version of an asset (resumable; visible only when complete)."""
     org, project, asset = _asset_path(target)
