@@ -1,6 +1,6 @@
 """Upload ingest (chunked upload + SHA-256 on both sides + content-addressed store) against `sha256sum`.
 
-Usage:  python benchmarks/upload.py [--rounds 3] [--size-mib 1024] [--chunk-mib 16]
+Usage:  python benchmarks/upload.py [--rounds 3] [--size-mib 1024] [--chunk-mib 32]
 
 Each round, back to back on loopback:
 
@@ -71,7 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--size-mib", type=int, default=1024)
-    parser.add_argument("--chunk-mib", type=int, default=16)
+    parser.add_argument("--chunk-mib", type=int, default=32)  # the CLI default
     args = parser.parse_args()
     if shutil.which("sha256sum") is None:
         raise SystemExit("sha256sum (coreutils) is needed")

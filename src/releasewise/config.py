@@ -50,6 +50,7 @@ class Settings(BaseSettings):
 
     # access / registry
     blob_dir: Path | None = None
+    upload_direct_io: bool = True
     max_upload_bytes: int = 100 * 1024**3
     accel_redirect_prefix: str = ""
     download_recheck_mib: int = 64

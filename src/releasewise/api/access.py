@@ -127,12 +127,13 @@ async def upload_chunk(upload_key: str, file_id: Id, request: Request, rt: Runti
     length = int(declared)
     if length > registry.MAX_CHUNK_BYTES:
         raise InvalidInput(f"Chunks are at most {registry.MAX_CHUNK_BYTES} bytes; send smaller chunks.")
-    # Hash and write while the body arrives: a worker thread consumes what the event loop receives.
-    arrived: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    # Hash and write while the body arrives: a worker thread consumes what the event loop receives,
+    # handed over in batches (lists, not joined: the blob store copies each piece once, into its buffer).
+    arrived: queue.SimpleQueue[list[bytes] | None] = queue.SimpleQueue()
 
     def pieces() -> Iterator[bytes]:
-        while (piece := arrived.get()) is not None:
-            yield piece
+        while (batch := arrived.get()) is not None:
+            yield from batch
 
     work = asyncio.ensure_future(run_in_threadpool(
         registry.upload_chunk_stream, rt, actor, upload_key, file_id, offset=offset, length=length,
@@ -146,10 +147,10 @@ async def upload_chunk(upload_key: str, file_id: Id, request: Request, rt: Runti
             batch.append(piece)
             batched += len(piece)
             if batched >= _BATCH_BYTES:
-                arrived.put(b"".join(batch))
+                arrived.put(batch)
                 batch, batched = [], 0
         if batch:
-            arrived.put(b"".join(batch))
+            arrived.put(batch)
     finally:
         arrived.put(None)
     return await work

@@ -16,10 +16,11 @@ __all__ = ["BlobStore", "LocalBlobStore", "RunningHash", "blob_store_for"]
 _stores: dict[Path, LocalBlobStore] = {}
 
 
-def blob_store_for(blob_dir: Path) -> LocalBlobStore:
+def blob_store_for(blob_dir: Path, *, direct_io: bool = True) -> LocalBlobStore:
     """One store object per folder per process (it caches running upload hashes)."""
     key = blob_dir.resolve()
     store = _stores.get(key)
     if store is None:
-        store = _stores[key] = LocalBlobStore(key)
+        store = _stores[key] = LocalBlobStore(key, direct_io=direct_io)
+    store.direct_io = direct_io
     return store

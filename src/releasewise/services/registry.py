@@ -69,7 +69,8 @@ class EntryNotFound(NotFound):
 
 
 def blobs(rt: Runtime) -> LocalBlobStore:
-    return blob_store_for(rt.settings.blob_dir or (rt.settings.data_dir / "blobs"))
+    return blob_store_for(rt.settings.blob_dir or (rt.settings.data_dir / "blobs"),
+                          direct_io=rt.settings.upload_direct_io)
 
 
 # Views ---------------------------------------------------------------------
