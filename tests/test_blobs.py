@@ -103,3 +103,12 @@ def test_a_failed_write_leaves_the_staged_file_as_it_was(tmp_path: Path, monkeyp
     with pytest.raises(OSError):
         store.append_stream("up", 1, 5000, [data[5000:]], hashlib.sha256(data).hexdigest(), len(data) - 5000)
     assert (tmp_path / "staging" / "up" / "1.part").read_bytes() == data[:5000]
+
+
+def test_server_heap_tuning_applies_on_glibc() -> None:
+    """The server's allocator settings take effect here (CI runs Linux with glibc); see releasewise.memory."""
+    import sys
+
+    from releasewise.memory import keep_heap_slack
+
+    assert keep_heap_slack() is sys.platform.startswith("linux")

@@ -15,7 +15,17 @@ import ctypes
 import sys
 
 HEAP_SLACK_BYTES = 16 * 1024 * 1024
-_M_TOP_PAD = -2  # glibc's mallopt parameter: bytes to keep (and to add) at the top of the heap
+# Setting any of glibc's heap parameters turns off its *dynamic* mmap threshold, under which large blocks
+# freed once are served from the heap afterwards. Without it every allocation over 128 KiB would be a
+# fresh mmap, faulting in zeroed pages on each use: the detection service's numpy arrays (8 MiB for a
+# 1024² float image) ran 30% slower that way (69 → 90 ms per image, measured). So the thresholds that the
+# dynamic mode reaches by itself are set explicitly: blocks up to 32 MiB come from the heap, and up to
+# 64 MiB free at its top is kept rather than trimmed.
+MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024
+TRIM_THRESHOLD_BYTES = 64 * 1024 * 1024
+_M_TRIM_THRESHOLD = -1
+_M_TOP_PAD = -2  # bytes to keep (and to add) at the top of the heap
+_M_MMAP_THRESHOLD = -3
 
 
 def keep_heap_slack(nbytes: int = HEAP_SLACK_BYTES) -> bool:
@@ -26,4 +36,6 @@ def keep_heap_slack(nbytes: int = HEAP_SLACK_BYTES) -> bool:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return False
-    return bool(mallopt(_M_TOP_PAD, nbytes))  # musl's mallopt does nothing and answers 0
+    # musl's mallopt does nothing and answers 0.
+    return all(bool(mallopt(param, value)) for param, value in (
+        (_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES), (_M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES), (_M_TOP_PAD, nbytes)))
