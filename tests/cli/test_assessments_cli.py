@@ -40,10 +40,12 @@ def test_import_submit_review_vote_close_export_and_tier(server, tmp_path: Path)
     assert rw("review", "conflict", "lab-a", review_id, "--no-conflict")[0] == 0
     stances = [a for d in ["misuse_risk", "counterfactual_impact", "value_of_openness", "who_should_decide",
                            "attention_effects"] for a in ("--stance", f"{d}=3")]
-    code, _, err = rw("review", "vote", "lab-a", review_id, "approve", *stances)
-    assert code == 0, err
+    code, out, err = rw("review", "vote", "lab-a", review_id, "approve", *stances, "--name-me")
+    assert code == 0 and "named as a reviewer" in out, err
     code, _, err = rw("review", "vote", "lab-a", review_id, "reject", *stances)
     assert code == 1 and "already voted" in err
+    code, out, err = rw("review", "credit", "lab-a", review_id, "--anonymous")
+    assert code == 0 and "will not name you" in out, err
 
     login(live.url, "leo")
     code, out, err = rw("review", "close", "lab-a", review_id, "--rationale", "Vetted researchers only.")

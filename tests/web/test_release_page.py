@@ -59,3 +59,25 @@ def test_public_page_says_how_outputs_are_marked_and_who_may_trace_them(browser_
     assert '/detect">check a file</a>' in browser_client.get("/p/lab-a/echo").text
     detection.set_mode(w.rt, w.lead, "lab-a", "echo", "off")
     assert "not offered" in browser_client.get("/p/lab-a/echo").text
+
+
+def test_a_reviewer_chooses_on_the_review_page_to_be_named(browser_client: TestClient, sqlite_world: World) -> None:
+    w = sqlite_world
+    with_submitted_assessment(w)
+    expert(w, "fiona", ["fraud"])
+    review_id = open_review(w, ["fiona"], steps=["paper:public"])
+    vote(w, accounts.authenticate_password(w.rt, login="fiona", password=PASSWORD, ip="x"), review_id, "approve")
+    reviews.close_review(w.rt, w.lead, "lab-a", review_id, rationale="Fine.")
+    release_page.set_public_page(w.rt, w.lead, "lab-a", "echo", enabled=True)
+    assert "Reviewed by" not in browser_client.get("/p/lab-a/echo").text
+    sign_in(browser_client, "fiona")
+    page = browser_client.get(f"/orgs/lab-a/reviews/{review_id}").text
+    assert "Name me as a reviewer" in page
+    r = browser_client.post(f"/orgs/lab-a/reviews/{review_id}/public-credit",
+                            data={"csrf_token": csrf_of(page), "named": "yes"})
+    assert r.status_code == 303
+    assert "Reviewed by Fiona." in browser_client.get("/p/lab-a/echo").text
+    page = browser_client.get(f"/orgs/lab-a/reviews/{review_id}").text
+    browser_client.post(f"/orgs/lab-a/reviews/{review_id}/public-credit",
+                        data={"csrf_token": csrf_of(page), "named": "no"})
+    assert "Fiona" not in browser_client.get("/p/lab-a/echo").text

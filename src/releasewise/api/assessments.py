@@ -111,6 +111,7 @@ class AssignmentOut(Out):
     comments: str
     stances: dict[str, int]
     voted_at: datetime | None
+    public_credit: bool
 
 
 class ReviewOut(Out):
@@ -140,6 +141,7 @@ class VoteIn(StrictModel):
     conditions: list[str] = Field(default_factory=list, max_length=20)
     comments: str = Field(default="", max_length=10000)
     stances: dict[str, int]
+    public_credit: bool = Field(default=False, description="you agree to be named as a reviewer on public pages")
 
 
 class CloseIn(StrictModel):
@@ -290,8 +292,18 @@ def declare_conflict(org: str, review_id: Id, body: ConflictIn, rt: RuntimeDep, 
 @router.post("/orgs/{org}/reviews/{review_id}/vote", response_model=ReviewOut)
 def vote(org: str, review_id: Id, body: VoteIn, rt: RuntimeDep, actor: ActorDep) -> ReviewOut:
     view = reviews.vote(rt, actor, org, review_id, vote=body.vote, conditions=body.conditions,
-                        comments=body.comments, stances=body.stances)
+                        comments=body.comments, stances=body.stances, public_credit=body.public_credit)
     return ReviewOut.model_validate(view)
+
+
+class PublicCreditIn(StrictModel):
+    named: bool
+
+
+@router.put("/orgs/{org}/reviews/{review_id}/public-credit", response_model=ReviewOut)
+def public_credit(org: str, review_id: Id, body: PublicCreditIn, rt: RuntimeDep, actor: ActorDep) -> ReviewOut:
+    """Reviewers: agree (or stop agreeing) to be named for this review's decision on public pages."""
+    return ReviewOut.model_validate(reviews.set_public_credit(rt, actor, org, review_id, named=body.named))
 
 
 @router.post("/orgs/{org}/reviews/{review_id}/close", response_model=DecisionOut, status_code=status.HTTP_201_CREATED)

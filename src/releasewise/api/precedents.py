@@ -104,6 +104,8 @@ class PrecedentOut(Out):
     public_page: str | None
     record: RecordOut
     outcome: OutcomeOut
+    named_reviewers: list[str] = Field(description="reviewers who agreed to be named; the others stay anonymous")
+    unnamed_reviewers: int
 
 
 class FacetValueOut(Out):
@@ -148,7 +150,8 @@ def precedent_out(view: precedent_search.PrecedentView) -> PrecedentOut:
                "by_severity": {str(k): v for k, v in sorted(o.by_severity.items())}, "by_harm": dict(o.by_harm),
                "summary": o.describe()}
     data: dict[str, Any] = {"id": view.id, "url": f"/precedents/{view.id}", "published_at": view.published_at,
-                            "public_page": view.public_page, "record": view.record, "outcome": outcome}
+                            "public_page": view.public_page, "record": view.record, "outcome": outcome,
+                            "named_reviewers": list(view.named_reviewers), "unnamed_reviewers": view.unnamed_reviewers}
     return PrecedentOut.model_validate(data)
 
 

@@ -182,6 +182,8 @@ def review_vote(
     stance: Annotated[list[str], typer.Option("--stance", help="DIMENSION=1..5 for each dimension of disagreement")],
     condition: Annotated[list[str] | None, typer.Option("--condition", "-c")] = None,
     comments: Annotated[str, typer.Option()] = "",
+    name_me: Annotated[bool, typer.Option("--name-me", help="Agree to be named as a reviewer on public pages "
+                                          "(release page, precedent library); off by default.")] = False,
 ) -> None:
     """Vote, with a stance (1 cautious … 5 open) on every dimension of disagreement."""
     stances: dict[str, int] = {}
@@ -191,8 +193,20 @@ def review_vote(
             fail(f"--stance '{item}' must look like misuse_risk=2.")
         stances[name.strip()] = int(value)
     call(lambda c: c.post(f"/orgs/{org}/reviews/{review_id}/vote", json={
-        "vote": vote, "conditions": condition or [], "comments": comments, "stances": stances}))
-    console.print(f"Vote recorded: {vote}.")
+        "vote": vote, "conditions": condition or [], "comments": comments, "stances": stances,
+        "public_credit": name_me}))
+    console.print(f"Vote recorded: {vote}." + (" You will be named as a reviewer on public pages." if name_me else ""))
+
+
+@review_app.command("credit")
+def review_credit(
+    org: str, review_id: int,
+    named: Annotated[bool, typer.Option("--named/--anonymous", help="Be named on public pages, or stop being.")],
+) -> None:
+    """Choose whether public pages name you as a reviewer of this review's decision (your stance never)."""
+    call(lambda c: c.request("PUT", f"/orgs/{org}/reviews/{review_id}/public-credit", json={"named": named}))
+    console.print("You will be named as a reviewer on public pages." if named
+                  else "Public pages will not name you.")
 
 
 @review_app.command("close")

@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session
 from releasewise.domain import precedents as rules
 from releasewise.domain.tiers import Hazard
 from releasewise.errors import NotFound
+from releasewise.services.reviews import credited_reviewers
 from releasewise.services.runtime import Runtime
 from releasewise.store.models import Organization, Project
+from releasewise.store.models_assessment import DecisionRow
 from releasewise.store.models_incidents import Incident
 from releasewise.store.models_precedents import Precedent, PrecedentTag
 
@@ -35,6 +37,9 @@ class PrecedentView:
     published_at: datetime
     outcome: rules.IncidentSummary
     public_page: str | None  # the project's public release page, when it has one
+    # Read live, so a reviewer who withdraws consent disappears at once (services.reviews.set_public_credit).
+    named_reviewers: tuple[str, ...] = ()
+    unnamed_reviewers: int = 0
 
     @property
     def title(self) -> str:
@@ -160,7 +165,13 @@ def _public_pages(session: Session, rows: Sequence[Precedent]) -> dict[int, str]
 def _views(session: Session, rows: Sequence[Precedent]) -> tuple[PrecedentView, ...]:
     outcomes = _outcomes(session, [r.id for r in rows])
     pages = _public_pages(session, rows)
-    return tuple(PrecedentView(r.id, dict(r.record), r.published_at, outcomes[r.id], pages.get(r.id)) for r in rows)
+    return tuple(PrecedentView(r.id, dict(r.record), r.published_at, outcomes[r.id], pages.get(r.id),
+                               *_credits(session, r.decision_id)) for r in rows)
+
+
+def _credits(session: Session, decision_id: int) -> tuple[tuple[str, ...], int]:
+    decision = session.get(DecisionRow, decision_id)
+    return credited_reviewers(session, decision.request_id) if decision else ((), 0)
 
 
 def search(rt: Runtime, *, query: str | None = "", modality: str | None = None, hazard: str | None = None,

@@ -22,6 +22,7 @@ from releasewise.errors import NotFound
 from releasewise.domain.detection import DEFAULT_MODE
 from releasewise.services import disclosure, signing
 from releasewise.services.audit import record
+from releasewise.services.reviews import credited_reviewers
 from releasewise.services.authz import authorize
 from releasewise.services.projects import load_project
 from releasewise.services.runtime import Actor, Runtime
@@ -44,6 +45,8 @@ class PublicDecision:
     rationale: str
     votes: dict[str, int]
     disagreements: tuple[dict[str, Any], ...]  # label, spread, diverges — no names
+    named_reviewers: tuple[str, ...] = ()  # only reviewers who agreed to be named (services.reviews)
+    unnamed_reviewers: int = 0
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,8 @@ def public_page(rt: Runtime, org_slug: str, project_slug: str) -> PublicPage:
                            tuple(c["text"] for c in d.conditions), d.rationale,
                            {k: v for k, v in d.tally.items() if k != "not_voted"},
                            tuple({"label": x["label"], "spread": x["spread"], "diverges": x["diverges"]}
-                                 for x in d.disagreement))
+                                 for x in d.disagreement),
+                           *credited_reviewers(session, d.request_id))
             for d in session.scalars(select(DecisionRow).where(DecisionRow.project_id == project.id)
                                      .order_by(DecisionRow.decided_at.desc())))
         page_base = (org.slug, org.name, project.slug, project.name, project.description, project.modality)

@@ -87,6 +87,7 @@ class AssignmentView:
     comments: str
     stances: dict[str, int]
     voted_at: datetime | None
+    public_credit: bool = False
 
 
 @dataclass(frozen=True)
@@ -302,7 +303,8 @@ def _review_view(session: Session, request: ReviewRequest, org: Organization, pr
         tuple(s.label() for s in rules.steps_from_json(request.steps)), request.requested_by.username,
         request.requested_at, request.due_at, request.closed_at, request.note, _review_status(request, now),
         tuple(AssignmentView(a.reviewer.username, a.reviewer.display_name, a.conflict, a.conflict_note, a.vote,
-                             tuple(a.conditions or ()), a.comments, dict(a.stances or {}), a.voted_at)
+                             tuple(a.conditions or ()), a.comments, dict(a.stances or {}), a.voted_at,
+                             a.public_credit)
               for a in assignments),
         decision_id,
     )
@@ -391,7 +393,7 @@ def declare_conflict(rt: Runtime, actor: Actor, org_slug: str, review_id: int, *
 
 
 def vote(rt: Runtime, actor: Actor, org_slug: str, review_id: int, *, vote: str, conditions: Sequence[str] = (),
-         comments: str = "", stances: dict[str, Any]) -> ReviewView:
+         comments: str = "", stances: dict[str, Any], public_credit: bool = False) -> ReviewView:
     """Record a vote: once, while the review is open, after declaring no conflict."""
     ballot = rules.validate_ballot(vote, conditions, stances)
     comments = clean_text(comments, "Comments", max_length=10000, required=False)
@@ -413,9 +415,40 @@ def vote(rt: Runtime, actor: Actor, org_slug: str, review_id: int, *, vote: str,
         assignment.comments = comments
         assignment.stances = dict(ballot.stances)
         assignment.voted_at = now
+        assignment.public_credit = public_credit
         record(session, rt, actor, org.id, "review.voted", "review", request.id,
-               {"vote": ballot.vote.value, "conditions": list(ballot.conditions), "stances": ballot.stances})
+               {"vote": ballot.vote.value, "conditions": list(ballot.conditions), "stances": ballot.stances,
+                "public_credit": public_credit})
         return _review_view(session, request, org, project, now)
+
+
+def set_public_credit(rt: Runtime, actor: Actor, org_slug: str, review_id: int, *, named: bool) -> ReviewView:
+    """A reviewer agrees (or no longer agrees) to be named on public pages for this review's decision.
+
+    Only the reviewer decides this, for themselves, and only once they have voted (someone who recused or
+    never voted did not review). Public pages read it live, so withdrawing takes effect at once.
+    """
+    now = rt.clock.now()
+    with rt.write() as session:
+        org, project, request, assignment, _ = _load_review(session, actor, org_slug, review_id)
+        if assignment is None:
+            raise PermissionDenied("Only a reviewer of this review can choose whether to be named for it.")
+        if assignment.vote is None:
+            raise Conflict("Vote first: only reviewers who voted can be named as reviewers of the decision.")
+        if assignment.public_credit != named:
+            assignment.public_credit = named
+            record(session, rt, actor, org.id, "review.public_credit_" + ("given" if named else "withdrawn"),
+                   "review", request.id)
+        return _review_view(session, request, org, project, now)
+
+
+def credited_reviewers(session: Session, request_id: int) -> tuple[tuple[str, ...], int]:
+    """Display names of the voters who agreed to be named, and how many voters did not (for public pages)."""
+    voters = session.scalars(select(ReviewAssignment).where(ReviewAssignment.request_id == request_id,
+                                                            ReviewAssignment.vote.is_not(None))
+                             .order_by(ReviewAssignment.id)).all()
+    named = tuple(a.reviewer.display_name or a.reviewer.username for a in voters if a.public_credit)
+    return named, len(voters) - len(named)
 
 
 def close_review(rt: Runtime, actor: Actor, org_slug: str, review_id: int, *, rationale: str,

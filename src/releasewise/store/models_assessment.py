@@ -117,6 +117,9 @@ class ReviewAssignment(Base):
     comments: Mapped[str] = mapped_column(Text, default="")
     stances: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     voted_at: Mapped[datetime | None]
+    # The reviewer agreed to be named (display name only) as a reviewer of this decision on public pages:
+    # the release page and the precedent library. Off unless they say so; they can withdraw it any time.
+    public_credit: Mapped[bool] = mapped_column(default=False)
 
     reviewer: Mapped[User] = relationship()
     request: Mapped[ReviewRequest] = relationship()

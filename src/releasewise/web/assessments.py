@@ -235,10 +235,20 @@ async def vote(request: Request, rt: RT, actor: User, org_slug: str, review_id: 
     try:
         await run_in_threadpool(lambda: reviews.vote(rt, actor, org_slug, review_id, vote=str(form.get("vote", "")),
                                                      conditions=conditions, comments=str(form.get("comments", "")),
-                                                     stances=stances))
+                                                     stances=stances, public_credit=form.get("public_credit") == "on"))
     except ReleasewiseError as exc:
         return redirect(f"/orgs/{org_slug}/reviews/{review_id}", f"Vote not recorded: {exc.message}", error=True)
     return redirect(f"/orgs/{org_slug}/reviews/{review_id}", "Your vote is recorded.")
+
+
+@router.post("/orgs/{org_slug}/reviews/{review_id}/public-credit", dependencies=[CSRF])
+def public_credit(rt: RT, actor: User, org_slug: str, review_id: Id, named: Annotated[str, Form()] = "") -> Response:
+    try:
+        reviews.set_public_credit(rt, actor, org_slug, review_id, named=named == "yes")
+    except ReleasewiseError as exc:
+        return redirect(f"/orgs/{org_slug}/reviews/{review_id}", exc.message, error=True)
+    return redirect(f"/orgs/{org_slug}/reviews/{review_id}", "You will be named as a reviewer on public pages."
+                    if named == "yes" else "You will not be named on public pages.")
 
 
 @router.post("/orgs/{org_slug}/reviews/{review_id}/close", dependencies=[CSRF])
