@@ -257,3 +257,12 @@ def test_demo_lab_has_a_partner_who_traced_a_signed_sample(sqlite_rt: Runtime) -
     checks = detection.list_checks(sqlite_rt, lead, demo.DEMO_ORG_SLUG)
     assert checks[0].caller == "tess" and checks[0].visibility == "partner"
     assert "sample-outputs, release v2.0" in checks[0].summary
+
+
+def test_demo_release_page_names_only_the_reviewer_who_agreed(sqlite_rt: Runtime) -> None:
+    from releasewise.services import demo, release_page
+
+    demo.seed_demo(sqlite_rt)
+    page = release_page.public_page(sqlite_rt, demo.DEMO_ORG_SLUG, "echo-2")
+    assert page.decisions[0].named_reviewers == ("Amara Osei",) and page.decisions[0].unnamed_reviewers == 1
+    assert page.marked_models == 1 and page.detection_mode == "partners"

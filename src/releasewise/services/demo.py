@@ -98,6 +98,9 @@ def seed_demo(rt: Runtime) -> list[DemoLogin]:
     _seed_incidents(rt, actors)
     seed_precedents(rt, actors, DEMO_ORG_SLUG, echo_decision)
     _seed_provenance(rt, actors)
+    from releasewise.services import release_page
+
+    release_page.set_public_page(rt, actors["jonas"], DEMO_ORG_SLUG, "echo-2", enabled=True)
     return DEMO_PEOPLE + [DEMO_PARTNER]
 
 
@@ -126,7 +129,8 @@ def _seed_review(rt: Runtime, actors: dict[str, Actor]) -> int:
     reviews.vote(rt, amara, DEMO_ORG_SLUG, review.id, vote="approve",
                  comments="Detection researchers need the paper and samples now; withholding them helps no one.",
                  stances={"misuse_risk": 4, "counterfactual_impact": 1, "value_of_openness": 5,
-                          "who_should_decide": 4, "attention_effects": 3})
+                          "who_should_decide": 4, "attention_effects": 3},
+                 public_credit=True)  # Amara agreed to be named on public pages; Sam did not
     decision_id = reviews.close_review(rt, lead, DEMO_ORG_SLUG, review.id,
                                        rationale="Detector first; the paper and small model carry limited "
                                        "marginal risk given comparable open models within a year.")
