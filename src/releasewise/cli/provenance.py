@@ -299,6 +299,11 @@ def bench_watermark(
     """Robustness suite: method × attack → bit accuracy, detection, PSNR/SNR, timings."""
     from releasewise.provenance import bench
 
+    try:
+        import skimage  # noqa: F401  (sample photos for the timing and false-positive checks)
+    except ImportError:
+        fail("The benchmark needs scikit-image (and the baselines): pip install 'releasewise[bench]'.")
+
     cores = "all cores"
     if one_core and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})

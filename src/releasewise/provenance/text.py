@@ -47,7 +47,7 @@ def _require_transformers() -> Any:
         import transformers
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise InvalidMediaError(
-            "text watermarking needs `transformers` and `torch`; install releasewise[provenance]"
+            "text watermarking needs `transformers` and `torch`; install releasewise[text-watermarks]"
         ) from exc
     return transformers
 
