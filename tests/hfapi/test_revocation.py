@@ -113,3 +113,25 @@ def test_huggingface_hub_cannot_finish_or_resume_a_download_after_revocation(
     assert all(os.path.getsize(p) < SIZE for p in partial)
     refused = audit.list_events(w.rt, w.owner, "lab-a", action_prefix="download.")
     assert {"download.stopped", "download.refused"} <= {e.action for e in refused}
+
+
+def test_revoking_the_api_token_also_stops_a_download_in_progress(
+        granted: tuple[LiveServer, World, str, int]) -> None:
+    from releasewise.domain.credentials import parse_api_token
+    from releasewise.services import tokens
+
+    live, w, token, _ = granted
+    sam = tokens.resolve_token(w.rt, token)
+    parsed = parse_api_token(token)
+    assert parsed is not None
+    url = f"{live.url}/{REPO}/resolve/main/model.safetensors"
+    received = at_revocation = 0
+    with httpx.Client(timeout=30) as client, client.stream(
+            "GET", url, headers={"Authorization": f"Bearer {token}", "Accept-Encoding": "identity"}) as response:
+        with pytest.raises(httpx.RemoteProtocolError):
+            for piece in response.iter_raw(MIB):
+                received += len(piece)
+                if not at_revocation and received >= 8 * MIB:
+                    tokens.revoke_token(w.rt, sam, parsed.public_id)
+                    at_revocation = received
+    assert at_revocation and received - at_revocation <= AFTER_REVOCATION_LIMIT and received < SIZE

@@ -34,7 +34,7 @@ from releasewise.errors import Conflict, InvalidInput, NotFound, PermissionDenie
 from releasewise.services.audit import append_event, record
 from releasewise.services.authz import authorize
 from releasewise.services.runtime import Actor, PendingAudit, Runtime
-from releasewise.store.models import Asset, Membership, Organization, Project
+from releasewise.store.models import ApiToken, Asset, Membership, Organization, Project
 from releasewise.store.models_access import (
     AccessAgreement,
     AccessGrant,
@@ -570,10 +570,21 @@ def still_admitted(rt: Runtime, actor: Actor | None, ticket: FileTicket) -> bool
     ctx = ticket.context
     try:
         with rt.read() as session:
+            if not _token_still_valid(session, rt, actor):
+                return False
             access_context(session, rt, actor, ctx.org_slug, f"{ctx.project_slug}-{ctx.asset_slug}")
     except (AccessGated, NotFound):
         return False
     return True
+
+
+def _token_still_valid(session: Session, rt: Runtime, actor: Actor | None) -> bool:
+    """A download made with an API token ends when the token is revoked or expires, like any later request."""
+    if actor is None or actor.token_id is None:
+        return True
+    token = session.get(ApiToken, actor.token_id)
+    return token is not None and token.revoked_at is None and (
+        token.expires_at is None or token.expires_at > rt.clock.now())
 
 
 def record_stopped_download(rt: Runtime, actor: Actor | None, ticket: FileTicket, *, sent_bytes: int) -> None:
