@@ -17,7 +17,6 @@ The report gives images/s for both (median of the rounds) and the service's over
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import statistics
 import subprocess

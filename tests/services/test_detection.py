@@ -9,11 +9,18 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from releasewise.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited, TooLarge, \
-    UnsupportedMedia
+from releasewise.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    TooLarge,
+    UnsupportedMedia,
+)
 from releasewise.services import audit, detection, provenance
-from releasewise.store.models_provenance import DetectionCheck
 from releasewise.services.runtime import Runtime
+from releasewise.store.models_provenance import DetectionCheck
 from tests.conftest import World, make_user
 from tests.hfapi.support import gated_setup, request_and_approve
 
