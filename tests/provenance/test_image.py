@@ -144,3 +144,48 @@ def test_huge_array_refused_before_allocating(key, payload):
         ImageMark(key).detect(huge)
     with pytest.raises(MediaTooLargeError):
         ImageMark(key).embed(huge, payload)
+
+
+def _many_keys(n: int) -> list:
+    from releasewise.provenance import WatermarkKey
+
+    return [WatermarkKey(bytes([(i * 37 + j) % 256 for j in range(32)]), key_id=f"wrong-{i}") for i in range(1, n + 1)]
+
+
+@pytest.mark.parametrize("attack", ["jpeg50", "resize0.5"])
+def test_right_key_found_among_many_wrong_ones(key, payload, photo, attack):
+    """The right key is found wherever it sits among 40 wrong ones, and no wrong key reports a payload."""
+    marked = _attacks()[attack](ImageMark(key).embed(photo, payload))
+    wrong = [ImageMark(k) for k in _many_keys(40)]
+    marks = wrong[:20] + [ImageMark(key)] + wrong[20:]
+    results = ImageMark.detect_many(marked, marks)
+    assert [r.detected for r in results] == [False] * 20 + [True] + [False] * 20
+    assert results[20].payload == payload and results[20].key_id == key.key_id
+    assert all(r.payload is None and r.p_value == 1.0 for r in results[:20] + results[21:])
+    # Batching keys changes nothing: each result equals detecting that key alone.
+    alone = [m.detect(marked) for m in (marks[0], marks[20], marks[-1])]
+    for single, batched in zip(alone, (results[0], results[20], results[-1])):
+        assert single == batched and np.array_equal(single.bits, batched.bits)
+
+
+def test_wrong_keys_alone_never_report_a_payload(key, payload, photo):
+    marked = ImageMark(key).embed(photo, payload)
+    for image in (marked, _jpeg(marked, 50), photo):
+        results = ImageMark.detect_many(image, [ImageMark(k) for k in _many_keys(40)])
+        assert not any(r.detected or r.payload is not None for r in results)
+        assert all(r.attempts == results[0].attempts > 0 and r.p_value == 1.0 for r in results)
+
+
+def test_every_candidate_period_is_decoded_and_counted(key, payload, photo):
+    """No pre-screen: every key decodes every candidate period, and the p-value counts them all."""
+    from releasewise.provenance import image as image_module
+
+    marked = _jpeg(ImageMark(key).embed(photo, payload), 50)
+    periods, _ = image_module._analyse(marked)
+    results = ImageMark.detect_many(marked, [ImageMark(k) for k in _many_keys(3)] + [ImageMark(key)])
+    assert all(r.attempts == len(periods) for r in results)
+    assert results[-1].p_value == len(periods) * 2.0**-32
+
+
+def test_detect_many_with_no_keys(photo):
+    assert ImageMark.detect_many(photo, []) == []

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -169,28 +170,48 @@ def conv_encode(bits: np.ndarray) -> np.ndarray:
     return ((np.asarray(bits, dtype=np.int64) @ _GENERATOR) & 1).astype(np.uint8)
 
 
+# The 8 possible output triples as ±1 symbols, and which of them each transition (state, predecessor) emits:
+# the branch metrics of a step are then one (B, 3) @ (3, 8) product, gathered per transition.
+_PATTERNS = np.array([[1 - 2 * ((i >> (RATE_INV - 1 - j)) & 1) for j in range(RATE_INV)] for i in range(1 << RATE_INV)],
+                     dtype=np.float64)
+_OUT_INDEX = np.array([[int(np.flatnonzero((_PATTERNS == _OUT[s, k]).all(axis=1))[0]) for k in range(2)]
+                       for s in range(_STATES)])
+
+
 def viterbi_decode(soft: np.ndarray) -> np.ndarray:
-    """Soft-decision Viterbi; ``soft`` > 0 means bit 0. Accepts (n,) or a batch (B, n)."""
+    """Soft-decision Viterbi; ``soft`` > 0 means bit 0. Accepts (n,) or a batch (B, n).
+
+    The trellis loop runs once per step for the whole batch, so its cost is
+    mostly per call, not per row: callers decode many candidates (periods,
+    keys) in one call.  Survivor decisions are kept as booleans (the first
+    predecessor wins ties, as ``argmax`` would).
+    """
     soft = np.asarray(soft, dtype=np.float64)
     single = soft.ndim == 1
     batch = soft.reshape(1, -1) if single else soft
     b = batch.shape[0]
     steps = batch.reshape(b, -1, RATE_INV)
     n_steps = steps.shape[1]
+    # Branch metrics: the correlation of each step with each of the 8 output triples, step-major.
+    branch = np.ascontiguousarray((steps @ _PATTERNS.T).transpose(1, 0, 2))
+    # Butterflies: states h·32 + j (h = the input bit) both come from states 2j and 2j + 1, so the
+    # predecessor metrics are a reshape of the current ones instead of a gather.
+    half = _STATES // 2
+    out_index = _OUT_INDEX.reshape(2, half, 2)
     metric = np.full((b, _STATES), -np.inf)
     metric[:, 0] = 0.0
-    decisions = np.zeros((n_steps, b, _STATES), dtype=np.intp)
-    rows = np.arange(b)[:, None]
+    decisions = np.zeros((n_steps, b, _STATES), dtype=bool)
     for t in range(n_steps):
-        cand = metric[:, _PRED] + np.einsum("skr,br->bsk", _OUT, steps[:, t])
-        choice = np.argmax(cand, axis=2)
-        decisions[t] = choice
-        metric = np.take_along_axis(cand, choice[..., None], axis=2)[..., 0]
+        cand = metric.reshape(b, 1, half, 2) + branch[t][:, out_index]  # (b, 2, half, 2)
+        choice = cand[..., 1] > cand[..., 0]
+        decisions[t] = choice.reshape(b, _STATES)
+        metric = np.maximum(cand[..., 0], cand[..., 1]).reshape(b, _STATES)
     state = np.zeros(b, dtype=np.intp)
+    rows = np.arange(b)
     bits = np.zeros((b, n_steps), dtype=np.uint8)
     for t in range(n_steps - 1, -1, -1):
         bits[:, t] = _INPUT[state]
-        state = _PRED[state, decisions[t, rows[:, 0], state]]
+        state = _PRED[state, decisions[t, rows, state].astype(np.intp)]
     out = bits[:, : n_steps - (CONSTRAINT - 1)]
     return out[0] if single else out
 
@@ -219,17 +240,39 @@ def decode(key: WatermarkKey, soft: np.ndarray) -> Decoded:
 
 def decode_many(key: WatermarkKey, soft: np.ndarray) -> list[Decoded]:
     """Decode a batch of candidate symbol vectors (B, CODED_BITS) in one vectorised Viterbi pass."""
-    soft = np.asarray(soft, dtype=np.float64)
-    descrambled = soft * (1 - 2 * scrambler(key).astype(np.float64))[None, :]
+    return decode_keys([(key, soft)])[0]
+
+
+def decode_keys(batches: Sequence[tuple[WatermarkKey, np.ndarray]]) -> list[list[Decoded]]:
+    """Decode candidates for several keys, ``[(key, soft (B_k, CODED_BITS)), ...]``, in one Viterbi pass.
+
+    Only the descrambling and the tag check depend on the key; the trellis is
+    the same for every key, so the rows of all keys share one decoder call
+    (whose cost is mostly the per-step loop).  Each row is still checked
+    against its own key's tag: a row is one decoding attempt of one key.
+    """
+    if not batches:
+        return []
+    descrambled = np.concatenate([
+        np.asarray(soft, dtype=np.float64).reshape(-1, CODED_BITS) * (1 - 2 * scrambler(key).astype(np.float64))[None, :]
+        for key, soft in batches
+    ])
     all_bits = viterbi_decode(descrambled)
-    recoded = 1 - 2 * conv_encode(all_bits).astype(np.float64)
+    # Re-encode with a float product (exact: at most 80 ones per column) rather than an int64 one, which is not BLAS.
+    recoded = 1.0 - 2.0 * (np.rint(all_bits.astype(np.float64) @ _GENERATOR.astype(np.float64)) % 2)
     agreement = np.mean(np.sign(descrambled) == recoded, axis=1)
-    out = []
-    for bits, agree in zip(all_bits, agreement):
-        raw = _bits_to_bytes(bits)
-        payload = Payload.from_bytes(raw[: PAYLOAD_BITS // 8])
-        ok = hmac.compare_digest(key.tag(payload), raw[PAYLOAD_BITS // 8 :])
-        out.append(Decoded(payload if ok else None, bits[:PAYLOAD_BITS].copy(), float(agree)))
+    packed = np.packbits(all_bits, axis=1)
+    out: list[list[Decoded]] = []
+    row = 0
+    for key, soft in batches:
+        decoded = []
+        for _ in range(np.asarray(soft).reshape(-1, CODED_BITS).shape[0]):
+            raw = packed[row].tobytes()
+            payload = Payload.from_bytes(raw[: PAYLOAD_BITS // 8])
+            ok = hmac.compare_digest(key.tag(payload), raw[PAYLOAD_BITS // 8 :])
+            decoded.append(Decoded(payload if ok else None, all_bits[row, :PAYLOAD_BITS].copy(), float(agreement[row])))
+            row += 1
+        out.append(decoded)
     return out
 
 
