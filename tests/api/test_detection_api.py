@@ -109,6 +109,9 @@ def test_read_token_cannot_mark(api: TestClient, sqlite_world: World) -> None:
 
 
 def test_public_certificates(api: TestClient, sqlite_world: World) -> None:
+    missing = api.get("/api/v1/orgs/lab-a/credential-certificate")
+    assert missing.status_code == 404 and "has not signed" in missing.json()["detail"]  # readers issue nothing
+    mark(api, bearer(sqlite_world, sqlite_world.lead))
     anchors = api.get("/api/v1/credentials/trust-anchors")
     assert anchors.status_code == 200 and anchors.text.startswith("-----BEGIN CERTIFICATE-----")
     chain = api.get("/api/v1/orgs/lab-a/credential-certificate")

@@ -349,9 +349,12 @@ def _retain(session: Session, rt: Runtime, check: DetectionCheck, org_id: int, d
 def purge_expired(rt: Runtime) -> int:
     """Delete kept uploads whose retention ended (the reconciler runs this)."""
     now = rt.clock.now()
+    due = (DetectionCheck.retain_until.is_not(None), DetectionCheck.retain_until <= now)
+    with rt.read() as session:  # most passes find nothing: do not take the write lock for that
+        if session.scalar(select(DetectionCheck.id).where(*due).limit(1)) is None:
+            return 0
     with rt.write() as session:
-        rows = session.scalars(select(DetectionCheck).where(DetectionCheck.retain_until.is_not(None),
-                                                            DetectionCheck.retain_until <= now)).all()
+        rows = session.scalars(select(DetectionCheck).where(*due)).all()
         for row in rows:
             if row.retained_key:
                 (rt.settings.data_dir / RETAINED_FOLDER / row.retained_key).unlink(missing_ok=True)

@@ -262,12 +262,19 @@ def trust_anchors(rt: Runtime) -> str:
 
 
 def certificate_chain(rt: Runtime, org_slug: str) -> str:
-    """The organisation's public certificate chain (PEM), for anyone who wants to check its credentials."""
-    with rt.write() as session:
+    """The organisation's public certificate chain (PEM), for anyone who wants to check its credentials.
+
+    Read-only: the certificate is issued when the organisation first signs something, never by a reader.
+    """
+    with rt.read() as session:
         org = session.scalar(select(Organization).where(Organization.slug == org_slug.lower()))
-        if org is None:
-            raise NotFound(f"No organisation '{org_slug}'.")
-        return str(_org_credential(session, rt, None, org).chain_pem)
+        row = None if org is None else session.scalar(
+            select(OrgCredential).where(OrgCredential.org_id == org.id, OrgCredential.retired_at.is_(None))
+            .order_by(OrgCredential.id.desc()))
+        if row is None:
+            raise NotFound(f"Organisation '{org_slug}' has no content-credential certificate (it has not signed "
+                           "any generated media on this instance).")
+        return row.chain_pem
 
 
 # -- marking outputs ----------------------------------------------------------------------------------------
