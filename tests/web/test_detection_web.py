@@ -68,3 +68,18 @@ def test_evidence_check_shows_on_report_queue_and_incident(browser_client: TestC
     incident = incidents.open_incident(rt, sqlite_world.lead, "lab-a", report_ids=[filed.report_id], title="Leak",
                                        severity=3)
     assert "traced by evidence" in browser_client.get(f"/orgs/lab-a/incidents/{incident.id}").text
+
+
+def test_settings_page_lists_keys_and_rotates_them(browser_client: TestClient, sqlite_world: World) -> None:
+    from releasewise.services import provenance
+
+    provenance.mark_output(sqlite_world.rt, sqlite_world.lead, "lab-a", "echo", "weights-1b", release="v1",
+                           data=photo_bytes(size=128))
+    sign_in(browser_client, "leo")
+    page = browser_client.get("/orgs/lab-a/detection").text
+    assert "echo / weights-1b" in page and "content credentials" in page.lower() and "valid until" in page
+    r = browser_client.post("/orgs/lab-a/detection/keys/echo/weights-1b/rotate", data={"csrf_token": csrf_of(page)})
+    assert r.status_code == 303
+    keys = provenance.list_watermark_keys(sqlite_world.rt, sqlite_world.lead, "lab-a", "echo")
+    assert [k.generation for k in keys] == [0, 1] and keys[0].retired_at is not None
+    assert "retired" in browser_client.get("/orgs/lab-a/detection").text

@@ -261,6 +261,22 @@ def trust_anchors(rt: Runtime) -> str:
     return "".join(pems)
 
 
+@dataclass(frozen=True)
+class CertificateView:
+    subject: str
+    not_after: datetime
+    created_at: datetime
+
+
+def certificate_info(rt: Runtime, org_slug: str) -> CertificateView | None:
+    """The organisation's active signing certificate (public facts only), or None before its first signature."""
+    with rt.read() as session:
+        row = session.scalar(select(OrgCredential).join(Organization, Organization.id == OrgCredential.org_id)
+                             .where(Organization.slug == org_slug.lower(), OrgCredential.retired_at.is_(None))
+                             .order_by(OrgCredential.id.desc()))
+        return CertificateView(row.subject, row.not_after, row.created_at) if row else None
+
+
 def certificate_chain(rt: Runtime, org_slug: str) -> str:
     """The organisation's public certificate chain (PEM), for anyone who wants to check its credentials.
 

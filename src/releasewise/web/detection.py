@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
 from releasewise.errors import ReleasewiseError
-from releasewise.services import detection, orgs
+from releasewise.services import detection, orgs, provenance
 from releasewise.web import security
 from releasewise.web.rendering import render
 from releasewise.web.routes import CSRF, RT, User, redirect
@@ -44,9 +44,11 @@ async def detect(request: Request, rt: RT, actor: User) -> Response:
 
 @router.get("/orgs/{org_slug}/detection", response_class=HTMLResponse)
 def settings_page(request: Request, rt: RT, actor: User, org_slug: str) -> Response:
+    view = detection.settings(rt, actor, org_slug)
+    keys = [k for p in view.projects if p.keys for k in provenance.list_watermark_keys(rt, actor, org_slug, p.slug)]
     return render(request, "detection/settings.html", {
-        "org": orgs.get_org(rt, actor, org_slug), "tab": "detection",
-        "settings": detection.settings(rt, actor, org_slug),
+        "org": orgs.get_org(rt, actor, org_slug), "tab": "detection", "settings": view, "keys": keys,
+        "certificate": provenance.certificate_info(rt, org_slug),
         "checks": detection.list_checks(rt, actor, org_slug, limit=50),
         "modes": ("public", "partners", "off")})
 
@@ -81,6 +83,12 @@ def add_partner(rt: RT, actor: User, org_slug: str, user: Annotated[str, Form()]
                 note: Annotated[str, Form()] = "") -> Response:
     return _back(org_slug, lambda: detection.add_partner(rt, actor, org_slug, user, note=note),
                  f"{user} is now a detection partner.")
+
+
+@router.post("/orgs/{org_slug}/detection/keys/{project_slug}/{model}/rotate", dependencies=[CSRF])
+def rotate_key(rt: RT, actor: User, org_slug: str, project_slug: str, model: str) -> Response:
+    return _back(org_slug, lambda: provenance.rotate_watermark_key(rt, actor, org_slug, project_slug, model),
+                 f"New watermark key for {project_slug}/{model}; media marked with the old one is still traced.")
 
 
 @router.post("/orgs/{org_slug}/detection/partners/{username}/remove", dependencies=[CSRF])
