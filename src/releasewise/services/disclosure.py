@@ -34,6 +34,7 @@ from releasewise.domain.roles import Action, Role, explain
 from releasewise.domain.validation import clean_email, clean_text
 from releasewise.errors import Conflict, InvalidInput, NotFound
 from releasewise.notify.webhooks import HttpWebhookSender, WebhookResult, WebhookSender
+from releasewise.notify import pgp
 from releasewise.services import outbox
 from releasewise.services.audit import append_event, record
 from releasewise.services.authz import authorize, load_membership
@@ -355,9 +356,10 @@ def _tell_party(session: Session, rt: Runtime, case: DisclosureCase, org: Organi
     """
     queued = 0
     for contact in party.contacts:
-        queued += outbox.enqueue(session, rt, key=f"{key}:c{contact.id}", recipient=contact.email, subject=subject,
-                                 body=f"Hello {contact.name},\n\n{body}\n\n"
-                                      "Open your private link from the invitation email to see the case.\n")
+        queued += _mail_contact(session, rt, org, key=f"{key}:c{contact.id}", recipient=contact.email,
+                                pgp_key=_contact_key(party, contact.email), subject=subject,
+                                body=f"Hello {contact.name},\n\n{body}\n\n"
+                                     "Open your private link from the invitation email to see the case.\n")
     _queue_webhooks(session, rt, org.id, party.stakeholder_id, key, event_type,
                     {**_party_payload(case, org, party), **(extra or {})})
     return queued
@@ -380,7 +382,37 @@ def _tell_lab(session: Session, rt: Runtime, case: DisclosureCase, org: Organiza
 # Stakeholder registry -------------------------------------------------------------------------------
 
 def _clean_contact(name: str, email: str, pgp_key: str = "") -> tuple[str, str, str]:
-    return (clean_text(name, "Contact name", max_length=100), clean_email(email), rules.clean_pgp_key(pgp_key))
+    key = rules.clean_pgp_key(pgp_key)
+    if key:
+        try:
+            pgp.inspect(key)  # mail to this contact will be encrypted to it: it must work now, not at send time
+        except pgp.PgpError as exc:
+            raise InvalidInput(f"The PGP key for {email} cannot be used: {exc} Paste the contact's public key "
+                               "(gpg --armor --export ADDRESS).", field="pgp_key") from None
+    return (clean_text(name, "Contact name", max_length=100), clean_email(email), key)
+
+
+def _mail_contact(session: Session, rt: Runtime, org: Organization, *, key: str, recipient: str, pgp_key: str,
+                  subject: str, body: str) -> bool:
+    """Queue mail to a disclosure contact, encrypted to their PGP key when they gave one.
+
+    Encrypted mail gets a neutral subject (subjects travel in clear) and the body as an inline PGP message,
+    so neither the case nor the private link is readable in the outbox or in transit. If encryption
+    fails, nothing is queued and the lab is told: a contact who asked for encryption never gets clear text.
+    """
+    if pgp_key:
+        try:
+            body = pgp.encrypt(body, pgp_key)
+        except pgp.PgpError as exc:
+            raise Conflict(f"Mail to {recipient} must be PGP-encrypted, but encryption failed: {exc} Update the "
+                           "contact's key in the stakeholder registry.") from None
+        subject = f"Encrypted message from {org.name} (releasewise)"
+    return outbox.enqueue(session, rt, key=key, recipient=recipient, subject=subject, body=body)
+
+
+def _contact_key(party: Party, email: str) -> str:
+    """The PGP key the stakeholder registry holds for this party contact (contacts are copied at invitation)."""
+    return next((c.pgp_key for c in party.stakeholder.contacts if c.email == email and c.pgp_key), "")
 
 
 def add_stakeholder(rt: Runtime, actor: Actor, org_slug: str, *, name: str, type: str,
@@ -558,9 +590,9 @@ def invite(rt: Runtime, actor: Actor, org_slug: str, case_id: int, *, stakeholde
                                      created_at=now))
             link = f"{_base_url(rt)}{PARTY_LINK_PATH}{raw}"
             links.append((c.email, link))
-            outbox.enqueue(
-                session, rt, key=f"disclosure-invite:{party.id}:{c.email}", recipient=c.email,
-                subject=f"Embargoed briefing from {org.name}: please respond by {deadline:%Y-%m-%d %H:%M} UTC",
+            _mail_contact(
+                session, rt, org, key=f"disclosure-invite:{party.id}:{c.email}", recipient=c.email,
+                pgp_key=c.pgp_key, subject=f"Embargoed briefing from {org.name}: please respond by {deadline:%Y-%m-%d %H:%M} UTC",
                 body=(f"Hello {c.name},\n\n{org.name} invites {s.name} to a coordinated disclosure under embargo:\n"
                       f"\"{case.title}\" ({project.name if project else ''}).\n\n"
                       f"The embargo ends {case.embargo_ends_at:%Y-%m-%d %H:%M} UTC. Please accept or decline by "
