@@ -155,10 +155,19 @@ def test_bad_uploads_are_refused_before_anything_is_stored(world: World) -> None
     with pytest.raises(TooLarge, match="up to"):
         detection.detect(rt, world.lead, photo_bytes())
     rt.settings.detection_max_bytes = 25 * 1024**2
+    with rt.read() as session:
+        assert session.scalar(select(func.count()).select_from(DetectionCheck)) == 0
+    # A file that looks right but cannot be decoded cost a decode attempt: it is refused, and counted
+    # against the caller's rate limit (nothing else about it is kept).
     with pytest.raises(InvalidInput, match="decoded"):
         detection.detect(rt, world.lead, b"\xff\xd8\xff" + b"\x00" * 500)
     with rt.read() as session:
-        assert session.scalar(select(func.count()).select_from(DetectionCheck)) == 0
+        refused = session.scalars(select(DetectionCheck)).all()
+    assert len(refused) == 1 and "decoded" in refused[0].verdict["refused"] and refused[0].matched_org_id is None
+    rt.settings.detection_checks_per_minute = 1
+    with pytest.raises(RateLimited):
+        detection.detect(rt, world.lead, photo_bytes(size=96))
+    rt.settings.detection_checks_per_minute = 60
 
 
 def test_rate_limit_per_key(world: World) -> None:

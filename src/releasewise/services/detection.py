@@ -304,11 +304,15 @@ def _cut(finding: WatermarkFinding, recovered: RecoveredCredential | None,
 def detect(rt: Runtime, actor: Actor, data: bytes, *, filename: str = "") -> DetectionVerdict:
     """Check one file. Validates size and type before anything is decoded; never stores unmatched files."""
     rules.check_size(len(data), rt.settings.detection_max_bytes)
-    rules.accepted_type(data)
+    media_type = rules.accepted_type(data)
     with rt.read() as session:
         _check_rate(session, rt, actor)
         candidates = _candidates(session, rt, actor)
-    result = analyse(rt, data, candidates)
+    try:
+        result = analyse(rt, data, candidates)
+    except InvalidInput as exc:
+        _log_refusal(rt, actor, data, media_type, exc.message, filename)
+        raise
     matched = result.matched
     finding, recovered = (_cut(result.finding, result.recovered, matched.visibility) if matched
                           else (result.finding, None))
@@ -331,6 +335,19 @@ def detect(rt: Runtime, actor: Actor, data: bytes, *, filename: str = "") -> Det
         return DetectionVerdict(check_id=check.id, media_type=result.media_type, size=len(data), sha256=sha,
                                 credential=result.credential, watermark=finding, recovered=recovered,
                                 summary=summary)
+
+
+def _log_refusal(rt: Runtime, actor: Actor, data: bytes, media_type: str, reason: str, filename: str) -> None:
+    """Record a file that passed the cheap checks but could not be decoded.
+
+    Decoding is the expensive part, so these count against the caller's rate limit like any check (the
+    way refused logins are recorded after rollback); nothing else about the file is kept.
+    """
+    with rt.write() as session:
+        session.add(DetectionCheck(created_at=rt.clock.now(), user_id=actor.user_id, caller=_caller(actor),
+                                   sha256=hashlib.sha256(data).hexdigest(), size=len(data), media_type=media_type,
+                                   verdict={"refused": reason, "filename": (filename or "")[:200]},
+                                   matched_org_id=None))
 
 
 def _retain(session: Session, rt: Runtime, check: DetectionCheck, org_id: int, data: bytes) -> None:
