@@ -252,6 +252,45 @@ def test_audio_is_marked_signed_and_traced(world: World) -> None:
     assert verdict.watermark.detected and verdict.watermark.release == "v3"
 
 
+def _ffmpeg(data: bytes, suffix: str, *args: str) -> bytes:
+    import subprocess
+    import tempfile
+
+    from tests.provenance.conftest import require_tool
+
+    exe = require_tool("ffmpeg")
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = f"{tmp}/in.wav", f"{tmp}/out{suffix}"
+        with open(src, "wb") as fh:
+            fh.write(data)
+        subprocess.run([exe, "-v", "error", "-y", "-i", src, *args, dst], check=True, timeout=120)
+        with open(dst, "rb") as fh:
+            return fh.read()
+
+
+@pytest.mark.parametrize("suffix, codec, media_type, credential", [
+    (".mp3", ["-b:a", "64k"], "audio/mpeg", "absent"),
+    (".ogg", ["-c:a", "libopus", "-b:a", "64k"], "audio/ogg", "absent"),
+    (".flac", [], "audio/flac", "absent"),
+])
+def test_speech_shared_as_compressed_audio_is_traced(world: World, suffix: str, codec: list[str], media_type: str,
+                                                     credential: str) -> None:
+    """Clips circulate re-encoded (the credential is lost); the watermark still names the release."""
+    from releasewise.provenance import media
+    from tests.provenance.conftest import SPEECH_TEXTS, espeak
+
+    samples, rate = espeak(SPEECH_TEXTS[1])
+    out = provenance.mark_output(world.rt, world.lead, "lab-a", "echo", MODEL, release="v3",
+                                 data=media.encode_wav(samples, rate))
+    shared = _ffmpeg(out.data, suffix, *codec)
+    verdict = detection.detect(world.rt, world.lead, shared)
+    assert verdict.media_type == media_type and verdict.credential["status"] == credential
+    assert verdict.watermark.detected and verdict.watermark.release == "v3"
+    assert verdict.recovered is not None  # the manifest comes back through the watermark
+    with pytest.raises(UnsupportedMedia, match="marking takes"):
+        provenance.mark_output(world.rt, world.lead, "lab-a", "echo", MODEL, release="v3", data=shared)
+
+
 def test_checks_are_logged_and_matches_audited(world: World, marked: provenance.MarkedOutput) -> None:
     rt = world.rt
     detection.add_partner(rt, world.owner, "lab-a", world.outsider.username)

@@ -26,7 +26,7 @@ credential_app = typer.Typer(help="Content credentials (C2PA): sign generated me
 detection_app = typer.Typer(help="The detection service: who may trace your marks, partners, keys, the check log.",
                             no_args_is_help=True)
 
-DETECTABLE = {".jpg", ".jpeg", ".png", ".webp", ".wav"}
+DETECTABLE = {".jpg", ".jpeg", ".png", ".webp", ".wav", ".mp3", ".ogg", ".opus", ".flac"}
 MAX_WAITS = 5
 
 
@@ -154,7 +154,7 @@ def detect_via_api(path: Path, as_json: bool) -> None:
     """Check PATH (a file or a folder) with the server's detection service."""
     files = _files(path)
     if not files:
-        fail(f"{path}: no JPEG, PNG, WebP or WAV files to check.")
+        fail(f"{path}: no JPEG, PNG, WebP, WAV, MP3, Ogg or FLAC files to check.")
     api = client()
     results: list[dict[str, Any]] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

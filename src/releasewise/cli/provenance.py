@@ -146,7 +146,7 @@ def detect_command(
     ] = None,
     as_json: JsonFlag = False,
     api: Annotated[bool, typer.Option("--api", help="Ask the server's detection service instead of the local "
-                                      "keystore; FILE may be a folder (every image and WAV under it).")] = False,
+                                      "keystore; FILE may be a folder (every image and audio clip under it).")] = False,
 ) -> None:
     """Look for any known key's watermark in FILE. Exit 0 if found, 2 if not, 1 on error."""
     if api:

@@ -59,8 +59,12 @@ def visibility(*, is_lead: bool, is_member: bool, is_partner: bool, mode: Detect
 
 # Media the service checks, recognised by their first bytes (``domain/sniff.py``), never by name or declared type.
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
-AUDIO_TYPES = ("audio/wav",)
+# Voice clones circulate as MP3, Ogg/Opus and FLAC far more than as WAV; the speech watermark survives those
+# codecs (docs/provenance.md), so the service decodes them (through ffmpeg).
+AUDIO_TYPES = ("audio/wav", "audio/mpeg", "audio/ogg", "audio/flac")
 ACCEPTED = IMAGE_TYPES + AUDIO_TYPES
+# What marking takes: generator output before any lossy re-encoding.
+MARKABLE = IMAGE_TYPES + ("audio/wav",)
 
 
 def sniff(data: bytes) -> str | None:
@@ -74,8 +78,18 @@ def accepted_type(data: bytes) -> str:
     kind = content.sniff(data)
     if kind.media_type not in ACCEPTED:
         raise UnsupportedMedia(
-            f"The file is {kind.label}, not a JPEG, PNG, WebP image or a WAV clip (judged by its content, not "
-            "its name). Convert it to one of these and check it again.", field="file")
+            f"The file is {kind.label}, not a JPEG, PNG, WebP image or a WAV, MP3, Ogg or FLAC clip (judged by its "
+            "content, not its name). Convert it to one of these and check it again.", field="file")
+    return kind.media_type
+
+
+def markable_type(data: bytes) -> str:
+    """The sniffed type of a file to mark, or an error naming what can be marked."""
+    kind = content.sniff(data)
+    if kind.media_type not in MARKABLE:
+        raise UnsupportedMedia(
+            f"The file is {kind.label}; marking takes the generator's own output as a JPEG, PNG or WebP image or a "
+            "WAV clip (mark before any lossy re-encoding, then convert).", field="file")
     return kind.media_type
 
 

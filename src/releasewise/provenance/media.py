@@ -13,6 +13,7 @@ import io
 import json
 import shutil
 import subprocess
+import tempfile
 import wave
 import warnings
 from pathlib import Path
@@ -200,6 +201,22 @@ def load_audio(path: str | Path) -> tuple[np.ndarray, int]:
     x = np.frombuffer(proc.stdout, dtype=np.float32).astype(np.float64)
     x = x[: x.size // channels * channels]
     return (x.reshape(-1, channels) if channels > 1 else x), rate
+
+
+AUDIO_SUFFIX = {"audio/wav": ".wav", "audio/mpeg": ".mp3", "audio/ogg": ".ogg", "audio/flac": ".flac"}
+
+
+def decode_audio(data: bytes, media_type: str, label: str = "the upload") -> tuple[np.ndarray, int]:
+    """Decode audio bytes of a known type: WAV directly, compressed formats through ffmpeg (a temporary file)."""
+    if media_type == "audio/wav":
+        return decode_wav(data, label)
+    suffix = AUDIO_SUFFIX.get(media_type)
+    if suffix is None:
+        raise UnsupportedFormatError(f"{label}: {media_type} is not an audio type this tool decodes")
+    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+        tmp.write(data)
+        tmp.flush()
+        return load_audio(tmp.name)
 
 
 def decode_wav(data: bytes, label: str = "the upload") -> tuple[np.ndarray, int]:

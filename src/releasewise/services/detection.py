@@ -176,6 +176,9 @@ def analyse(rt: Runtime, data: bytes, candidates: list[Candidate]) -> Analysis:
     decoded = _decode(media_type, data)
     try:
         credential = pv.c2pa.read(data, media_type, trust_anchors=trust_anchors(rt)).as_dict()
+    except pv.UnsupportedFormatError:  # Ogg cannot carry a C2PA manifest: there is nothing to read
+        credential = pv.c2pa.CredentialReport(pv.c2pa.ABSENT, problems=(
+            f"{media_type} files cannot carry content credentials",)).as_dict()
     except pv.ProvenanceError as exc:
         raise InvalidInput(f"The file could not be read: {exc}", field="file") from None
     found = _find(media_type, decoded, candidates)
@@ -207,7 +210,7 @@ def _decode(media_type: str, data: bytes) -> Any:
     try:
         if media_type in rules.IMAGE_TYPES:
             return pv.media.decode_image(data)
-        return pv.media.decode_wav(data)
+        return pv.media.decode_audio(data, media_type)
     except pv.ProvenanceError as exc:
         raise InvalidInput(f"The file could not be decoded: {exc}", field="file") from None
 

@@ -349,7 +349,7 @@ def mark_output(rt: Runtime, actor: Actor, org_slug: str, project_slug: str, mod
     """
     label = _clean_label(release)
     rules.check_size(len(data), rt.settings.detection_max_bytes)
-    media_type = rules.accepted_type(data)
+    media_type = rules.markable_type(data)
     if not watermark and not credential:
         raise InvalidInput("Nothing to do: ask for a watermark, a content credential, or both.")
     pv = library()
