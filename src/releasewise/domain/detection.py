@@ -73,24 +73,24 @@ def sniff(data: bytes) -> str | None:
     return media_type if media_type in ACCEPTED else None
 
 
-def accepted_type(data: bytes) -> str:
-    """The sniffed type, or an error that says what was found and what is accepted."""
+def _sniffed(data: bytes, allowed: tuple[str, ...], refusal: str) -> str:
+    """The media type of ``data`` if it is one of ``allowed``; else an error naming what it is and ``refusal``."""
     kind = content.sniff(data)
-    if kind.media_type not in ACCEPTED:
-        raise UnsupportedMedia(
-            f"The file is {kind.label}, not a JPEG, PNG, WebP image or a WAV, MP3, Ogg or FLAC clip (judged by its "
-            "content, not its name). Convert it to one of these and check it again.", field="file")
+    if kind.media_type not in allowed:
+        raise UnsupportedMedia(f"The file is {kind.label}{refusal}", field="file")
     return kind.media_type
+
+
+def accepted_type(data: bytes) -> str:
+    """The sniffed type of a file to check, or an error that says what was found and what is accepted."""
+    return _sniffed(data, ACCEPTED, ", not a JPEG, PNG, WebP image or a WAV, MP3, Ogg or FLAC clip (judged by "
+                    "its content, not its name). Convert it to one of these and check it again.")
 
 
 def markable_type(data: bytes) -> str:
     """The sniffed type of a file to mark, or an error naming what can be marked."""
-    kind = content.sniff(data)
-    if kind.media_type not in MARKABLE:
-        raise UnsupportedMedia(
-            f"The file is {kind.label}; marking takes the generator's own output as a JPEG, PNG or WebP image or a "
-            "WAV clip (mark before any lossy re-encoding, then convert).", field="file")
-    return kind.media_type
+    return _sniffed(data, MARKABLE, "; marking takes the generator's own output as a JPEG, PNG or WebP image or "
+                    "a WAV clip (mark before any lossy re-encoding, then convert).")
 
 
 def check_size(size: int, limit: int) -> None:

@@ -22,7 +22,7 @@ from releasewise.errors import Conflict, InvalidInput, NotFound, RateLimited
 from releasewise.services.audit import record
 from releasewise.services.authz import authorize
 from releasewise.services.projects import load_project
-from releasewise.services.provenance import image_mark, library, trust_anchors, watermark_key
+from releasewise.services.provenance import library, prepared_key, trust_anchors
 from releasewise.services.runtime import Actor, Runtime
 from releasewise.store.models import Asset, Membership, Organization, Project, User
 from releasewise.store.models_access import AccessGrant
@@ -140,7 +140,7 @@ def _candidates(session: Session, rt: Runtime, actor: Actor) -> list[Candidate]:
         seen = rules.visibility(is_lead=is_lead, is_member=role is not None, is_partner=bool(is_partner),
                                 mode=rules.DetectionMode(mode or rules.DEFAULT_MODE.value))
         if seen is not None:
-            out.append(Candidate(row, org, project, asset, seen, watermark_key(rt, row), image_mark(rt, row)))
+            out.append(Candidate(row, org, project, asset, seen, *prepared_key(rt, row)))
     return out
 
 
@@ -152,8 +152,7 @@ def org_candidates(session: Session, rt: Runtime, org_id: int) -> list[Candidate
         .join(Project, Project.id == WatermarkKeyRow.project_id)
         .join(Asset, Asset.id == WatermarkKeyRow.asset_id)
         .where(WatermarkKeyRow.org_id == org_id).order_by(WatermarkKeyRow.id)).all()
-    return [Candidate(row, org, project, asset, rules.Visibility.full, watermark_key(rt, row),
-                      image_mark(rt, row))
+    return [Candidate(row, org, project, asset, rules.Visibility.full, *prepared_key(rt, row))
             for row, org, project, asset in rows]
 
 

@@ -149,9 +149,9 @@ def watermark_key(rt: Runtime, row: WatermarkKeyRow) -> Any:
     return _prepared.get(rt, row)[0]
 
 
-def image_mark(rt: Runtime, row: WatermarkKeyRow) -> Any:
-    """The row's prepared ``ImageMark`` (its keyed layout computed once per process)."""
-    return _prepared.get(rt, row)[1]
+def prepared_key(rt: Runtime, row: WatermarkKeyRow) -> tuple[Any, Any]:
+    """The row's decrypted key and its prepared ``ImageMark`` (keyed layout computed once per process)."""
+    return _prepared.get(rt, row)
 
 
 def _new_key(session: Session, rt: Runtime, actor: Actor | None, org: Organization, project: Project,
